@@ -1,0 +1,131 @@
+// Package producer is the intake API: callers register accounts, submit
+// verification applications, follow them, withdraw them, and read the
+// message center. It checks the shape of each request only, stores the
+// application with its outbox task in one transaction and answers 202; the
+// workers do everything else.
+package producer
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+
+	"github.com/idverify/idverify/auth"
+	"github.com/idverify/idverify/problem"
+	"github.com/idverify/idverify/store"
+)
+
+// Kicker wakes the outbox relay after a commit, so a task reaches Redis
+// without waiting for the next poll.
+type Kicker interface{ Kick() }
+
+// Config sets the intake limits.
+type Config struct {
+	// MaxPhotoBytes caps the photo; default 2 MiB (2,097,152 bytes).
+	MaxPhotoBytes int64
+	// MaxFieldBytes caps each text field of the form; default 1,024 bytes.
+	MaxFieldBytes int
+}
+
+// Server serves the intake API.
+type Server struct {
+	store  *store.Store
+	kick   Kicker
+	cfg    Config
+	logger *slog.Logger
+}
+
+// New returns the intake API over s.
+func New(s *store.Store, kick Kicker, cfg Config, logger *slog.Logger) *Server {
+	if cfg.MaxPhotoBytes <= 0 {
+		cfg.MaxPhotoBytes = 2 << 20
+	}
+	if cfg.MaxFieldBytes <= 0 {
+		cfg.MaxFieldBytes = 1024
+	}
+	return &Server{store: s, kick: kick, cfg: cfg, logger: logger}
+}
+
+// Register mounts the intake routes on mux behind keys with the intake
+// scope.
+func (s *Server) Register(mux *http.ServeMux, keys *auth.Keys) {
+	route := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, keys.Require(auth.ScopeIntake, h))
+	}
+	route("PUT /v1/accounts/{account_id}", s.putAccount)
+	route("GET /v1/accounts/{account_id}/identity", s.getIdentity)
+	route("POST /v1/accounts/{account_id}/verifications", s.submit)
+	route("GET /v1/accounts/{account_id}/verifications", s.listApplications)
+	route("GET /v1/accounts/{account_id}/verifications/{id}", s.getApplication)
+	route("POST /v1/accounts/{account_id}/verifications/{id}/withdraw", s.withdraw)
+	route("POST /v1/accounts/{account_id}/icp-name-check", s.icpNameCheck)
+	route("GET /v1/accounts/{account_id}/messages", s.listMessages)
+	route("POST /v1/accounts/{account_id}/messages/{id}/read", s.markRead)
+}
+
+var accountIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+
+// accountID returns the path's account id, or writes a 400 and returns "".
+func accountID(w http.ResponseWriter, r *http.Request) string {
+	id := r.PathValue("account_id")
+	if !accountIDPattern.MatchString(id) {
+		problem.Write(w, r, problem.New(http.StatusBadRequest, "invalid_account_id",
+			"account_id must be 1-64 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit."))
+		return ""
+	}
+	return id
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers err with its problem, or logs it and answers 500.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if p, ok := problem.ForError(err); ok {
+		problem.Write(w, r, p)
+		return
+	}
+	s.logger.Error("intake request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	problem.Write(w, r, problem.New(http.StatusInternalServerError, "internal_error",
+		"The server failed to handle the request; retry later."))
+}
+
+// decodeJSON reads a JSON body of at most 64 KiB into v, rejecting unknown
+// fields. It writes the problem and returns false on failure.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			problem.Write(w, r, problem.New(http.StatusRequestEntityTooLarge, "body_too_large",
+				"The JSON body is larger than the limit of 65536 bytes."))
+			return false
+		}
+		problem.Write(w, r, problem.New(http.StatusBadRequest, "invalid_json", "The body is not valid JSON for this endpoint: "+err.Error()))
+		return false
+	}
+	return true
+}
+
+// pageLimit parses ?limit= (1-100, default 20).
+func pageLimit(w http.ResponseWriter, r *http.Request) (int, bool) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return 20, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 100 {
+		problem.Write(w, r, problem.New(http.StatusBadRequest, "invalid_limit", "limit must be an integer from 1 to 100."))
+		return 0, false
+	}
+	return n, true
+}

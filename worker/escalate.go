@@ -1,0 +1,103 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/idverify/idverify/store"
+	"github.com/idverify/idverify/tasks"
+)
+
+// HandleEscalate raises an undecided application to the task's level. It
+// does nothing for a decided application or one already at that level, so
+// late and repeated tasks are harmless.
+func (h *Handlers) HandleEscalate(ctx context.Context, t *asynq.Task) error {
+	var p tasks.EscalatePayload
+	if err := tasks.Decode(t.Payload(), &p); err != nil {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	if p.Level < 1 || p.Level > 2 {
+		return fmt.Errorf("escalation level %d is not 1 or 2: %w", p.Level, asynq.SkipRetry)
+	}
+	log := h.taskLogger(ctx, t).With("application_id", p.ApplicationID, "level", p.Level)
+
+	changed, err := h.Store.Escalate(ctx, p.ApplicationID, p.Level)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("application %s not found: %w", p.ApplicationID, asynq.SkipRetry)
+	}
+	if err != nil {
+		return fmt.Errorf("escalate: %w", err)
+	}
+	if !changed {
+		log.Debug("escalation not needed: decided or already escalated")
+		return nil
+	}
+
+	if h.Metrics != nil {
+		h.Metrics.Escalations.WithLabelValues(strconv.Itoa(p.Level)).Inc()
+	}
+	h.kick()
+	log.Warn("review escalated")
+	return nil
+}
+
+// HandleSweep re-creates the escalation tasks of open reviews that Redis
+// lost, and re-queues validation and notification work that has waited
+// too long. It writes through the outbox, so a task that still exists in
+// Redis is not duplicated: its deterministic id collides and the relay
+// marks it dispatched.
+func (h *Handlers) HandleSweep(ctx context.Context, t *asynq.Task) error {
+	log := h.taskLogger(ctx, t)
+
+	open, err := h.Store.OpenReviews(ctx)
+	if err != nil {
+		return fmt.Errorf("list open reviews: %w", err)
+	}
+	restored := 0
+	for _, app := range open {
+		for level, at := range map[int]*time.Time{1: app.ReviewDueAt, 2: app.BreachAt} {
+			if at == nil || app.EscalationLevel >= level {
+				continue
+			}
+			spec := tasks.Escalate(app.ID, level, *at)
+			if h.Inspector != nil {
+				if _, err := h.Inspector.GetTaskInfo(spec.Queue, spec.ID); err == nil {
+					continue
+				} else if !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+					return fmt.Errorf("inspect task %s: %w", spec.ID, err)
+				}
+			}
+			if err := h.Store.RequeueTask(ctx, spec); err != nil {
+				return fmt.Errorf("re-create escalation: %w", err)
+			}
+			restored++
+			log.Warn("escalation task was missing from Redis; re-created", "application_id", app.ID, "level", level)
+		}
+	}
+
+	stale, err := h.Store.RequeueStale(ctx, 10*time.Minute)
+	if err != nil {
+		return fmt.Errorf("re-queue stale work: %w", err)
+	}
+	if restored+stale > 0 {
+		if h.Metrics != nil {
+			h.Metrics.SweeperRestored.Add(float64(restored + stale))
+		}
+		h.kick()
+	}
+	log.Info("deadline sweep finished", "open_reviews", len(open), "escalations_restored", restored, "stale_requeued", stale)
+	return h.writeSweepResult(t, len(open), restored, stale)
+}
+
+func (h *Handlers) writeSweepResult(t *asynq.Task, open, restored, stale int) error {
+	if t.ResultWriter() == nil {
+		return nil
+	}
+	_, err := fmt.Fprintf(t.ResultWriter(), `{"open_reviews":%d,"escalations_restored":%d,"stale_requeued":%d}`, open, restored, stale)
+	return err
+}
