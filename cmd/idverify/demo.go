@@ -26,10 +26,10 @@ var demoPNG []byte
 // demoClient talks to a running server as a caller, a reviewer and an
 // operator would.
 type demoClient struct {
-	url                       string
+	url                        string
 	intake, reviewer, operator string
-	http                      *http.Client
-	out                       io.Writer
+	http                       *http.Client
+	out                        io.Writer
 }
 
 // runDemo registers accounts, submits a passport, a Hong Kong identity
@@ -300,4 +300,3 @@ func (c *demoClient) do(req *http.Request, key string, out any) error {
 	}
 	return nil
 }
-
