@@ -172,7 +172,7 @@ func (s *Server) getIdentity(w http.ResponseWriter, r *http.Request) {
 		resp.ApplicationID = app.ID
 		resp.VerifiedAt = acct.VerifiedAt
 		resp.Entitlements = entitlementsFor(acct.SubjectType)
-		resp.Changes = changesFor(acct.SubjectType, *acct.VerifiedAt, time.Now())
+		resp.Changes = changesFor(acct.SubjectType, *acct.VerifiedAt, s.cfg.Now())
 	}
 
 	apps, err := s.store.ListAccountApplications(r.Context(), id, "", 1)

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"time"
 
 	"github.com/idverify/idverify/auth"
 	"github.com/idverify/idverify/problem"
@@ -28,6 +29,8 @@ type Config struct {
 	MaxPhotoBytes int64
 	// MaxFieldBytes caps each text field of the form; default 1,024 bytes.
 	MaxFieldBytes int
+	// Now is the clock for business rules; default time.Now.
+	Now func() time.Time
 }
 
 // Server serves the intake API.
@@ -45,6 +48,9 @@ func New(s *store.Store, kick Kicker, cfg Config, logger *slog.Logger) *Server {
 	}
 	if cfg.MaxFieldBytes <= 0 {
 		cfg.MaxFieldBytes = 1024
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return &Server{store: s, kick: kick, cfg: cfg, logger: logger}
 }

@@ -26,6 +26,8 @@ type Kicker interface{ Kick() }
 type Config struct {
 	// ClaimTTL is how long a claim lasts; default 30 minutes.
 	ClaimTTL time.Duration
+	// Now is the clock for deadlines and claims; default time.Now.
+	Now func() time.Time
 }
 
 // Server serves the review API.
@@ -40,6 +42,9 @@ type Server struct {
 func New(s *store.Store, kick Kicker, cfg Config, logger *slog.Logger) *Server {
 	if cfg.ClaimTTL <= 0 {
 		cfg.ClaimTTL = 30 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return &Server{store: s, kick: kick, cfg: cfg, logger: logger}
 }
@@ -207,7 +212,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	now := time.Now()
+	now := s.cfg.Now()
 	out := make([]Summary, 0, len(apps))
 	for _, a := range apps {
 		out = append(out, summarize(a, now))
@@ -247,7 +252,7 @@ func (s *Server) LoadDetail(r *http.Request, id string) (Detail, error) {
 	if err != nil {
 		return Detail{}, err
 	}
-	now := time.Now()
+	now := s.cfg.Now()
 	d := Detail{
 		Summary: summarize(app, now), Fields: *app.Fields, ConsentVersion: app.ConsentVersion, ConsentAt: app.ConsentAt,
 		TermsAccepted: app.TermsAccepted, PhotoBytes: app.PhotoBytes,
@@ -316,7 +321,7 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, summarize(app, time.Now()))
+	writeJSON(w, http.StatusOK, summarize(app, s.cfg.Now()))
 }
 
 func (s *Server) release(w http.ResponseWriter, r *http.Request) {
@@ -396,7 +401,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, summarize(app, time.Now()))
+	writeJSON(w, http.StatusOK, summarize(app, s.cfg.Now()))
 }
 
 // Decide records a decision by the request's reviewer and wakes the relay.

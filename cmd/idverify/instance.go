@@ -120,7 +120,7 @@ func start(ctx context.Context, cfg Config, r roles, logger *slog.Logger, now fu
 	}
 
 	mux := http.NewServeMux()
-	in.routes(mux, r, apiKeys, m)
+	in.routes(mux, r, apiKeys, m, now)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("IDVERIFY_ADDR %s: %w", cfg.Addr, err)
@@ -298,7 +298,7 @@ func (in *instance) startWorker(ctx context.Context, cals *calendar.Set, m *metr
 	return nil
 }
 
-func (in *instance) routes(mux *http.ServeMux, r roles, keys *auth.Keys, m *metrics.Metrics) {
+func (in *instance) routes(mux *http.ServeMux, r roles, keys *auth.Keys, m *metrics.Metrics, now func() time.Time) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok"}` + "\n"))
@@ -311,8 +311,8 @@ func (in *instance) routes(mux *http.ServeMux, r roles, keys *auth.Keys, m *metr
 	mux.Handle("GET /openapi.yaml", openapi.Handler())
 
 	api := http.NewServeMux()
-	producer.New(in.Store, in.relay, producer.Config{MaxPhotoBytes: in.cfg.MaxPhotoBytes}, in.logger.With("component", "intake")).Register(api, keys)
-	review.New(in.Store, in.relay, review.Config{ClaimTTL: in.cfg.ClaimTTL}, in.logger.With("component", "review")).Register(api, keys)
+	producer.New(in.Store, in.relay, producer.Config{MaxPhotoBytes: in.cfg.MaxPhotoBytes, Now: now}, in.logger.With("component", "intake")).Register(api, keys)
+	review.New(in.Store, in.relay, review.Config{ClaimTTL: in.cfg.ClaimTTL, Now: now}, in.logger.With("component", "review")).Register(api, keys)
 	mux.Handle("/v1/", instrument(m, api))
 
 	mon := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: in.redisOpt})

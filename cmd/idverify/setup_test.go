@@ -45,11 +45,43 @@ type bundle struct {
 	redisProxy *tcpProxy
 }
 
-type option func(*Config)
+// setupOptions are what options may change before the instance starts.
+type setupOptions struct {
+	cfg   *Config
+	clock *testClock
+}
+
+type option func(*setupOptions)
 
 // withRedisProxy routes idverify's Redis connections through a proxy the
 // test can take down.
-func withRedisProxy(c *Config) { c.RedisURL = "proxy" }
+func withRedisProxy(o *setupOptions) { o.cfg.RedisURL = "proxy" }
+
+// withClock runs business rules on the test's clock.
+func withClock(c *testClock) option { return func(o *setupOptions) { o.clock = c } }
+
+// withConfig changes the configuration.
+func withConfig(fn func(*Config)) option { return func(o *setupOptions) { fn(o.cfg) } }
+
+// testClock is a settable clock for rules that depend on time.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock(t time.Time) *testClock { return &testClock{now: t} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
 
 // setup starts idverify (API and workers) on port 0 against a fresh MySQL
 // database and Redis database from testenv: in-process by default, the
@@ -90,8 +122,13 @@ func setup(t *testing.T, opts ...option) *bundle {
 		LogFormat:       "text",
 		LogLevel:        "info",
 	}
+	so := setupOptions{cfg: &cfg}
 	for _, o := range opts {
-		o(&cfg)
+		o(&so)
+	}
+	var now func() time.Time
+	if so.clock != nil {
+		now = so.clock.Now
 	}
 	var proxy *tcpProxy
 	if cfg.RedisURL == "proxy" {
@@ -101,7 +138,7 @@ func setup(t *testing.T, opts ...option) *bundle {
 		cfg.RedisURL = redisURL(proxied)
 	}
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	in, err := start(context.Background(), cfg, roles{API: true, Worker: true}, logger, nil)
+	in, err := start(context.Background(), cfg, roles{API: true, Worker: true}, logger, now)
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
