@@ -54,6 +54,9 @@ func (h *Handlers) HandleEscalate(ctx context.Context, t *asynq.Task) error {
 func (h *Handlers) HandleSweep(ctx context.Context, t *asynq.Task) error {
 	log := h.taskLogger(ctx, t)
 
+	if err := h.registerQueues(ctx); err != nil {
+		return err
+	}
 	open, err := h.Store.OpenReviews(ctx)
 	if err != nil {
 		return fmt.Errorf("list open reviews: %w", err)
@@ -100,4 +103,28 @@ func (h *Handlers) writeSweepResult(t *asynq.Task, open, restored, stale int) er
 	}
 	_, err := fmt.Fprintf(t.ResultWriter(), `{"open_reviews":%d,"escalations_restored":%d,"stale_requeued":%d}`, open, restored, stale)
 	return err
+}
+
+// asynqQueuesKey is the set in which asynq lists queue names
+// (base.AllQueues in asynq v0.26.0).
+const asynqQueuesKey = "asynq:queues"
+
+// registerQueues puts idverify's queue names back into asynq's queue set.
+// An asynq client adds a queue there once per process, so after Redis lost
+// its data the inspector and asynqmon would not see the queues (and report
+// tasks in them as missing) until every process restarted.
+//
+// NOTE: this writes asynq's internal key; check it when upgrading asynq.
+func (h *Handlers) registerQueues(ctx context.Context) error {
+	if h.Redis == nil {
+		return nil
+	}
+	names := make([]any, 0, len(tasks.Queues()))
+	for q := range tasks.Queues() {
+		names = append(names, q)
+	}
+	if err := h.Redis.SAdd(ctx, asynqQueuesKey, names...).Err(); err != nil {
+		return fmt.Errorf("register queue names: %w", err)
+	}
+	return nil
 }

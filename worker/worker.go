@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/idverify/idverify/calendar"
 	"github.com/idverify/idverify/metrics"
@@ -48,8 +49,11 @@ type Deps struct {
 	Staff     Staff
 	Kicker    Kicker
 	Inspector *asynq.Inspector
-	Metrics   *metrics.Metrics
-	Logger    *slog.Logger
+	// Redis is the client asynq uses; the sweeper re-registers queue names
+	// in it after Redis lost its data.
+	Redis   redis.UniversalClient
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// ConsoleURL is the base of links to an application in the cloud

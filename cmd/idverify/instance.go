@@ -63,6 +63,7 @@ type instance struct {
 	relay     *outbox.Relay
 	embRedis  *embedded.Redis
 	embMySQL  *embedded.MySQL
+	metrics   *metrics.Metrics
 
 	stopLoops context.CancelFunc
 	loops     sync.WaitGroup
@@ -108,6 +109,7 @@ func start(ctx context.Context, cfg Config, r roles, logger *slog.Logger, now fu
 	in.relay = outbox.NewRelay(in.Store, in.client, logger.With("component", "outbox"), cfg.RelayInterval)
 	m := metrics.New()
 	m.RegisterQueueSizes(in.inspector)
+	in.metrics = m
 
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	in.stopLoops = stop
@@ -239,7 +241,7 @@ func normalizeDSN(dsn string) (string, error) {
 func (in *instance) startWorker(ctx context.Context, cals *calendar.Set, m *metrics.Metrics, now func() time.Time) error {
 	cfg := in.cfg
 	deps := worker.Deps{
-		Store: in.Store, Calendars: cals, Kicker: in.relay, Inspector: in.inspector, Metrics: m,
+		Store: in.Store, Calendars: cals, Kicker: in.relay, Inspector: in.inspector, Redis: in.redis, Metrics: m,
 		Logger: in.logger.With("component", "worker"), Now: now, ConsoleURL: cfg.ConsoleURL,
 		Photo: photo.DefaultLimits(),
 		Staff: worker.Staff{LeadsEmail: cfg.LeadsEmail, OperationsEmail: cfg.OperationsEmail},
