@@ -6,6 +6,7 @@ package review
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -388,7 +389,18 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			problem.Write(w, r, problem.New(http.StatusRequestEntityTooLarge, "body_too_large",
+				"The JSON body is larger than the limit of 65536 bytes."))
+			return
+		}
 		problem.Write(w, r, problem.New(http.StatusBadRequest, "invalid_json", "The body is not valid JSON for a decision: "+err.Error()))
+		return
+	}
+	// A second JSON value after the decision makes the body ambiguous.
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		problem.Write(w, r, problem.New(http.StatusBadRequest, "invalid_json", "The body must hold exactly one JSON object, the decision."))
 		return
 	}
 	d, bad := req.Validate()

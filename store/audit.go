@@ -84,7 +84,7 @@ func (s *Store) RecordAccess(ctx context.Context, applicationID, actor, action, 
 
 // AuditTrail returns an application's audit entries, oldest first.
 func (s *Store) AuditTrail(ctx context.Context, applicationID string) ([]AuditEntry, error) {
-	var out []AuditEntry
+	out := []AuditEntry{}
 	err := s.db.SelectContext(ctx, &out, `SELECT id, application_id, actor, action, detail, created_at, prev_hash, hash
 FROM audit_log WHERE application_id = ? ORDER BY id`, applicationID)
 	if err != nil {

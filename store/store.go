@@ -67,15 +67,14 @@ func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Microseco
 // Errors returned by the store. The HTTP layer maps each to one status and
 // problem code.
 var (
-	ErrNotFound             = errors.New("not found")
-	ErrAccountNotFound      = errors.New("account not found")
-	ErrDecided              = errors.New("application already decided")
-	ErrNotAwaitingReview    = errors.New("application is not awaiting review")
-	ErrClaimedByOther       = errors.New("application is claimed by another reviewer")
-	ErrQuotaExceeded        = errors.New("identity quota exceeded")
-	ErrIdempotencyMismatch  = errors.New("idempotency key reused with a different request")
-	ErrIdempotencyInFlight  = errors.New("idempotency key is in use by a request still in progress")
-	errRetryTransaction     = errors.New("retry transaction")
+	ErrNotFound            = errors.New("not found")
+	ErrAccountNotFound     = errors.New("account not found")
+	ErrDecided             = errors.New("application already decided")
+	ErrNotAwaitingReview   = errors.New("application is not awaiting review")
+	ErrClaimedByOther      = errors.New("application is claimed by another reviewer")
+	ErrQuotaExceeded       = errors.New("identity quota exceeded")
+	ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
+	errRetryTransaction    = errors.New("retry transaction")
 )
 
 // OpenApplicationError reports that the account already has an open

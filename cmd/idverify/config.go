@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/idverify/idverify/auth"
+	"github.com/idverify/idverify/console"
 	"github.com/idverify/idverify/notifier"
 	"github.com/idverify/idverify/pii"
 )
@@ -78,6 +79,12 @@ type Config struct {
 	RelayInterval time.Duration
 	// ShutdownTimeout (IDVERIFY_SHUTDOWN_TIMEOUT), default 30s.
 	ShutdownTimeout time.Duration
+	// ConsoleSessionKey (IDVERIFY_CONSOLE_SESSION_KEY): standard base64 of
+	// at least 32 bytes that signs reviewer console sessions. Every API
+	// process must use the same key. Required with real servers; on the
+	// embedded stores an empty value gets a random key per start, so
+	// reviewers sign in again after a restart.
+	ConsoleSessionKey string
 	// ConsoleURL (IDVERIFY_CONSOLE_URL) prefixes application ids in
 	// message links; empty leaves links out.
 	ConsoleURL string
@@ -198,6 +205,7 @@ func loadConfig(lookup func(string) (string, bool)) (Config, error) {
 	c.RelayInterval = e.duration("IDVERIFY_RELAY_INTERVAL", 2*time.Second, 10*time.Millisecond)
 	c.ShutdownTimeout = e.duration("IDVERIFY_SHUTDOWN_TIMEOUT", 30*time.Second, time.Second)
 	c.ConsoleURL = e.str("IDVERIFY_CONSOLE_URL", "")
+	c.ConsoleSessionKey = e.secret("IDVERIFY_CONSOLE_SESSION_KEY")
 	defFormat := "json"
 	if c.Embedded() {
 		defFormat = "text"
@@ -221,6 +229,14 @@ func loadConfig(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if !c.Embedded() && (c.IntakeKeys == "" || c.ReviewerKeys == "" || c.OperatorKeys == "") {
 		e.errs = append(e.errs, "IDVERIFY_INTAKE_KEYS, IDVERIFY_REVIEWER_KEYS and IDVERIFY_OPERATOR_KEYS: required with real servers")
+	}
+	if c.ConsoleSessionKey != "" {
+		if b, err := base64.StdEncoding.DecodeString(c.ConsoleSessionKey); err != nil || len(b) < console.MinSessionKeyBytes {
+			e.errs = append(e.errs, "IDVERIFY_CONSOLE_SESSION_KEY: must be standard base64 of at least 32 bytes")
+		}
+	} else if !c.Embedded() {
+		e.errs = append(e.errs, "IDVERIFY_CONSOLE_SESSION_KEY: required with real servers, so that every API process "+
+			"accepts the same reviewer sessions; generate it with `idverify keys`")
 	}
 	if c.SMS.URL != "" && c.SMS.Secret == "" {
 		e.errs = append(e.errs, "IDVERIFY_SMS_SECRET: required with IDVERIFY_SMS_URL")
@@ -249,6 +265,15 @@ func (c Config) keyring() (*pii.Keyring, error) {
 		return nil, err
 	}
 	return pii.NewKeyring(keys, current, fp)
+}
+
+// consoleSessionKey decodes ConsoleSessionKey, or returns a random key
+// when it is empty (embedded stores only; loadConfig requires it otherwise).
+func (c Config) consoleSessionKey() ([]byte, error) {
+	if c.ConsoleSessionKey == "" {
+		return pii.RandomKey(), nil
+	}
+	return base64.StdEncoding.DecodeString(c.ConsoleSessionKey)
 }
 
 // generatedKey is one API key made up for the embedded default.
@@ -308,7 +333,7 @@ func (c Config) logAttrs() []any {
 	}
 	attrs := map[string]string{
 		"addr": c.Addr, "redis": redisURL, "mysql": dsn, "encryption_keys": hide(c.EncryptionKeys),
-		"fingerprint_key": hide(c.FingerprintKey), "smtp_host": c.SMTP.Host, "smtp_port": strconv.Itoa(c.SMTP.Port),
+		"fingerprint_key": hide(c.FingerprintKey), "console_session_key": hide(c.ConsoleSessionKey), "smtp_host": c.SMTP.Host, "smtp_port": strconv.Itoa(c.SMTP.Port),
 		"smtp_tls": c.SMTP.TLS, "smtp_password": hide(c.SMTP.Password), "sms_url": c.SMS.URL,
 		"sms_secret": hide(c.SMS.Secret), "webhook_url": c.Webhook.URL, "webhook_secret": hide(c.Webhook.Secret),
 		"calendar_file": c.CalendarFile, "max_photo_bytes": strconv.FormatInt(c.MaxPhotoBytes, 10),

@@ -199,8 +199,8 @@ func (c *demoClient) run(ctx context.Context) error {
 		}
 	}
 	var sms []struct {
-		To   string `json:"To"`
-		Text string `json:"Text"`
+		To   string `json:"to"`
+		Text string `json:"text"`
 	}
 	if err := c.json(ctx, http.MethodGet, "/dev/sms.json", c.operator, nil, &sms); err == nil {
 		c.printf("\n== SMS in the dev outbox\n")

@@ -22,6 +22,7 @@ import (
 
 	"github.com/idverify/idverify/auth"
 	"github.com/idverify/idverify/calendar"
+	"github.com/idverify/idverify/console"
 	"github.com/idverify/idverify/embedded"
 	"github.com/idverify/idverify/metrics"
 	"github.com/idverify/idverify/notifier"
@@ -122,7 +123,9 @@ func start(ctx context.Context, cfg Config, r roles, logger *slog.Logger, now fu
 	}
 
 	mux := http.NewServeMux()
-	in.routes(mux, r, apiKeys, m, now)
+	if err := in.routes(mux, r, apiKeys, m, now); err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("IDVERIFY_ADDR %s: %w", cfg.Addr, err)
@@ -300,7 +303,7 @@ func (in *instance) startWorker(ctx context.Context, cals *calendar.Set, m *metr
 	return nil
 }
 
-func (in *instance) routes(mux *http.ServeMux, r roles, keys *auth.Keys, m *metrics.Metrics, now func() time.Time) {
+func (in *instance) routes(mux *http.ServeMux, r roles, keys *auth.Keys, m *metrics.Metrics, now func() time.Time) error {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok"}` + "\n"))
@@ -308,14 +311,26 @@ func (in *instance) routes(mux *http.ServeMux, r roles, keys *auth.Keys, m *metr
 	mux.HandleFunc("GET /readyz", in.readyz)
 	mux.Handle("GET /metrics", keys.Require(auth.ScopeOperator, m.Handler()))
 	if !r.API {
-		return
+		return nil
 	}
 	mux.Handle("GET /openapi.yaml", openapi.Handler())
 
 	api := http.NewServeMux()
 	producer.New(in.Store, in.relay, producer.Config{MaxPhotoBytes: in.cfg.MaxPhotoBytes, Now: now}, in.logger.With("component", "intake")).Register(api, keys)
-	review.New(in.Store, in.relay, review.Config{ClaimTTL: in.cfg.ClaimTTL, Now: now}, in.logger.With("component", "review")).Register(api, keys)
+	reviewSrv := review.New(in.Store, in.relay, review.Config{ClaimTTL: in.cfg.ClaimTTL, Now: now}, in.logger.With("component", "review"))
+	reviewSrv.Register(api, keys)
 	mux.Handle("/v1/", instrument(m, api))
+
+	sessionKey, err := in.cfg.consoleSessionKey()
+	if err != nil {
+		return fmt.Errorf("IDVERIFY_CONSOLE_SESSION_KEY: %w", err)
+	}
+	con, err := console.New(reviewSrv, in.Store, keys, console.Config{SessionKey: sessionKey, ClaimTTL: in.cfg.ClaimTTL, Now: now},
+		in.logger.With("component", "console"))
+	if err != nil {
+		return fmt.Errorf("IDVERIFY_CONSOLE_SESSION_KEY: %w", err)
+	}
+	con.Register(mux)
 
 	mon := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: in.redisOpt})
 	mux.Handle("/monitoring/", keys.Require(auth.ScopeOperator, mon))
@@ -327,6 +342,7 @@ func (in *instance) routes(mux *http.ServeMux, r roles, keys *auth.Keys, m *metr
 	if in.DevSMS != nil {
 		mux.Handle("GET /dev/sms.json", keys.Require(auth.ScopeOperator, http.HandlerFunc(in.smsJSON)))
 	}
+	return nil
 }
 
 // instrument counts requests by the mux pattern that matched, so ids in
@@ -377,12 +393,17 @@ func (in *instance) mailboxJSON(w http.ResponseWriter, r *http.Request) {
 }
 
 func (in *instance) smsJSON(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	msgs := in.DevSMS.Messages()
-	if msgs == nil {
-		msgs = []notifier.SMS{}
+	type smsView struct {
+		To             string `json:"to"`
+		Text           string `json:"text"`
+		IdempotencyKey string `json:"idempotency_key"`
 	}
-	json.NewEncoder(w).Encode(msgs)
+	out := []smsView{}
+	for _, m := range in.DevSMS.Messages() {
+		out = append(out, smsView{To: m.To, Text: m.Text, IdempotencyKey: m.IdempotencyKey})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
 }
 
 // shutdown stops the process in order: stop accepting HTTP and finish

@@ -8,7 +8,7 @@
 //	idverify worker    the task workers and scheduler only (real Redis and MySQL)
 //	idverify migrate   apply the schema and exit
 //	idverify demo      drive a running server as a caller and a reviewer would
-//	idverify keys      print fresh encryption and fingerprint keys
+//	idverify keys      print fresh encryption, fingerprint and console session keys
 //
 // Configuration comes from IDVERIFY_* environment variables; see README.md.
 package main
@@ -50,6 +50,7 @@ func main() {
 	case "keys":
 		fmt.Printf("IDVERIFY_ENCRYPTION_KEYS=%s:%s\n", time.Now().UTC().Format("2006-01"), base64.StdEncoding.EncodeToString(pii.RandomKey()))
 		fmt.Printf("IDVERIFY_FINGERPRINT_KEY=%s\n", base64.StdEncoding.EncodeToString(pii.RandomKey()))
+		fmt.Printf("IDVERIFY_CONSOLE_SESSION_KEY=%s\n", base64.StdEncoding.EncodeToString(pii.RandomKey()))
 	case "-h", "--help", "help":
 		usage()
 	default:
@@ -74,7 +75,8 @@ commands:
   worker    run the task workers and the scheduler only
   migrate   apply the database schema and exit
   demo      drive a running server: register, submit, review, print outcomes
-  keys      print new IDVERIFY_ENCRYPTION_KEYS and IDVERIFY_FINGERPRINT_KEY values
+  keys      print new IDVERIFY_ENCRYPTION_KEYS, IDVERIFY_FINGERPRINT_KEY and
+            IDVERIFY_CONSOLE_SESSION_KEY values
 
 Configuration is read from IDVERIFY_* environment variables; see README.md.
 `)
