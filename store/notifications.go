@@ -33,7 +33,31 @@ const (
 	EventWithdrawn             = "withdrawn"
 	EventReviewDelayed         = "review_delayed"
 	EventEscalated             = "escalated"
+	// EventInReview reaches webhooks only: the application passed the
+	// automatic checks and waits for a reviewer.
+	EventInReview = "in_review"
 )
+
+// holderChannels returns the account holder's channels without webhooks,
+// for events that change no status.
+func (s *Store) holderChannels() []string {
+	var out []string
+	for _, c := range s.channels {
+		if c != ChannelWebhook {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (s *Store) webhooks() bool {
+	for _, c := range s.channels {
+		if c == ChannelWebhook {
+			return true
+		}
+	}
+	return false
+}
 
 // Notification statuses.
 const (
@@ -191,15 +215,21 @@ func (s *Store) RecordAttempt(ctx context.Context, id int64, errText string) err
 }
 
 // FinishNotification moves a pending notification to status (sent,
-// skipped or failed). It returns false when the notification was no
-// longer pending, so a second run changes nothing.
-func (s *Store) FinishNotification(ctx context.Context, id int64, status, errText string) (bool, error) {
+// skipped or failed), counting one more attempt when attempted. It
+// returns false when the notification was no longer pending, so a second
+// run changes nothing.
+func (s *Store) FinishNotification(ctx context.Context, id int64, status string, attempted bool, errText string) (bool, error) {
 	var sentAt sql.NullTime
 	if status == NotificationSent {
 		sentAt = sql.NullTime{Time: s.clock(), Valid: true}
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE notifications SET status = ?, sent_at = ?, last_error = ?
-WHERE id = ? AND status = ?`, status, sentAt, nullString(truncate(errText, 500)), id, NotificationPending)
+	extra := 0
+	if attempted {
+		extra = 1
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE notifications SET status = ?, sent_at = ?, last_error = ?,
+attempts = attempts + ? WHERE id = ? AND status = ?`, status, sentAt, nullString(truncate(errText, 500)), extra, id,
+		NotificationPending)
 	if err != nil {
 		return false, fmt.Errorf("finish notification %d: %w", id, err)
 	}

@@ -383,6 +383,7 @@ func (s *Store) Escalate(ctx context.Context, applicationID string, level int) (
 		return s.addNotifications(ctx, tx, notificationEvent{
 			Key:       "application:" + applicationID + ":review_delayed",
 			AccountID: app.AccountID, ApplicationID: applicationID, Event: EventReviewDelayed, Data: data,
+			Channels: s.holderChannels(),
 		}, now)
 	})
 	return changed, err

@@ -44,50 +44,17 @@ func (h *Handlers) HandleNotify(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("load account: %w", err)
 	}
-	content, err := notifier.Render(notifier.Event(n.Event), acct.Locale, h.templateData(n))
-	if err != nil {
-		return h.finish(ctx, log, n, store.NotificationFailed, fmt.Errorf("render: %w: %w", err, asynq.SkipRetry))
-	}
 
 	// Deliver.
-	switch n.Channel {
-	case store.ChannelConsole:
-		if err := h.Store.DeliverConsoleMessage(ctx, n, content.Subject, content.Text); err != nil {
-			return fmt.Errorf("store console message: %w", err)
-		}
+	result, err := h.deliver(ctx, log, n, acct)
+	switch {
+	case result == deliverySkipped:
+		return h.finish(ctx, log, n, store.NotificationSkipped, nil)
+	case result == deliveryRecorded:
 		h.delivered(n.Channel, "sent")
 		return nil
-	case store.ChannelEmail:
-		if h.Mailer == nil || !acct.SubscribeEmail || acct.Email == "" {
-			return h.finish(ctx, log, n, store.NotificationSkipped, nil)
-		}
-		err = h.Mailer.Send(ctx, notifier.Email{To: acct.Email, Subject: content.Subject, Text: content.Text,
-			HTML: content.HTML, MessageID: messageID(n)})
-	case store.ChannelSMS:
-		if h.SMS == nil || !acct.SubscribeSMS || acct.Phone == "" {
-			return h.finish(ctx, log, n, store.NotificationSkipped, nil)
-		}
-		err = h.SMS.Send(ctx, notifier.SMS{To: acct.Phone, Text: content.SMS, IdempotencyKey: idempotencyKey(n)})
-	case store.ChannelWebhook:
-		if h.Webhook == nil {
-			return h.finish(ctx, log, n, store.NotificationSkipped, nil)
-		}
-		attempt, _ := asynq.GetRetryCount(ctx)
-		err = h.Webhook.Send(ctx, notifier.WebhookEvent{ID: idempotencyKey(n), ApplicationID: n.ApplicationID,
-			AccountID: n.AccountID, Status: n.Data.Status, Kind: n.Data.Kind, OccurredAt: n.CreatedAt}, attempt+1)
-	case store.ChannelStaff:
-		to := h.Staff.LeadsEmail
-		if n.Data.Level >= 2 {
-			to = h.Staff.OperationsEmail
-		}
-		log.Warn("staff notified of escalation", "region", n.Data.Region)
-		if h.Mailer == nil || to == "" {
-			return h.finish(ctx, log, n, store.NotificationSkipped, nil)
-		}
-		err = h.Mailer.Send(ctx, notifier.Email{To: to, Subject: content.Subject, Text: content.Text, HTML: content.HTML,
-			MessageID: messageID(n)})
-	default:
-		return h.finish(ctx, log, n, store.NotificationFailed, fmt.Errorf("unknown channel %q: %w", n.Channel, asynq.SkipRetry))
+	case errors.Is(err, asynq.SkipRetry):
+		return h.finish(ctx, log, n, store.NotificationFailed, err)
 	}
 
 	// Record.
@@ -111,20 +78,79 @@ func (h *Handlers) HandleNotify(ctx context.Context, t *asynq.Task) error {
 	return fmt.Errorf("deliver %s notification: %w", n.Channel, err)
 }
 
+// delivery is what deliver did.
+type delivery int
+
+const (
+	// deliveryAttempted: the provider was called; its error (or nil) says
+	// how it went, and the caller records the outcome.
+	deliveryAttempted delivery = iota
+	// deliverySkipped: the channel is off for this account or not
+	// configured.
+	deliverySkipped
+	// deliveryRecorded: the console message was stored and the row marked
+	// sent in one transaction; nothing is left to record.
+	deliveryRecorded
+)
+
+// deliver sends n on its channel. Errors wrapping asynq.SkipRetry cannot
+// be fixed by a retry; notifier.ErrPermanent comes from the provider.
+func (h *Handlers) deliver(ctx context.Context, log *slog.Logger, n store.Notification, acct store.Account) (delivery, error) {
+	if n.Channel == store.ChannelWebhook {
+		if h.Webhook == nil {
+			return deliverySkipped, nil
+		}
+		attempt, _ := asynq.GetRetryCount(ctx)
+		return deliveryAttempted, h.Webhook.Send(ctx, notifier.WebhookEvent{ID: idempotencyKey(n), ApplicationID: n.ApplicationID,
+			AccountID: n.AccountID, Status: n.Data.Status, Kind: n.Data.Kind, OccurredAt: n.CreatedAt}, attempt+1)
+	}
+
+	content, err := notifier.Render(notifier.Event(n.Event), acct.Locale, h.templateData(n))
+	if err != nil {
+		return deliveryAttempted, fmt.Errorf("render: %w: %w", err, asynq.SkipRetry)
+	}
+	switch n.Channel {
+	case store.ChannelConsole:
+		if err := h.Store.DeliverConsoleMessage(ctx, n, content.Subject, content.Text); err != nil {
+			return deliveryAttempted, fmt.Errorf("store console message: %w", err)
+		}
+		return deliveryRecorded, nil
+	case store.ChannelEmail:
+		if h.Mailer == nil || !acct.SubscribeEmail || acct.Email == "" {
+			return deliverySkipped, nil
+		}
+		return deliveryAttempted, h.Mailer.Send(ctx, notifier.Email{To: acct.Email, Subject: content.Subject, Text: content.Text,
+			HTML: content.HTML, MessageID: messageID(n)})
+	case store.ChannelSMS:
+		if h.SMS == nil || !acct.SubscribeSMS || acct.Phone == "" {
+			return deliverySkipped, nil
+		}
+		return deliveryAttempted, h.SMS.Send(ctx, notifier.SMS{To: acct.Phone, Text: content.SMS, IdempotencyKey: idempotencyKey(n)})
+	case store.ChannelStaff:
+		to := h.Staff.LeadsEmail
+		if n.Data.Level >= 2 {
+			to = h.Staff.OperationsEmail
+		}
+		log.Warn("staff notified of escalation", "region", n.Data.Region)
+		if h.Mailer == nil || to == "" {
+			return deliverySkipped, nil
+		}
+		return deliveryAttempted, h.Mailer.Send(ctx, notifier.Email{To: to, Subject: content.Subject, Text: content.Text,
+			HTML: content.HTML, MessageID: messageID(n)})
+	}
+	return deliveryAttempted, fmt.Errorf("unknown channel %q: %w", n.Channel, asynq.SkipRetry)
+}
+
 // finish records a final status and returns cause (nil for sent and
-// skipped) so asynq archives a failed task.
+// skipped) so asynq archives a failed task. Every status but skipped
+// counts as one more delivery attempt.
 func (h *Handlers) finish(ctx context.Context, log *slog.Logger, n store.Notification, status string, cause error) error {
 	errText := ""
 	if cause != nil {
 		errText = cause.Error()
 		log.Error("notification failed", "error", cause)
 	}
-	if status == store.NotificationSent {
-		if err := h.Store.RecordAttempt(ctx, n.ID, ""); err != nil {
-			return fmt.Errorf("record attempt: %w", err)
-		}
-	}
-	if _, err := h.Store.FinishNotification(ctx, n.ID, status, errText); err != nil {
+	if _, err := h.Store.FinishNotification(ctx, n.ID, status, status != store.NotificationSkipped, errText); err != nil {
 		return fmt.Errorf("record notification %s: %w", status, err)
 	}
 	h.delivered(n.Channel, status)

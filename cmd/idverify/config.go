@@ -79,6 +79,16 @@ type Config struct {
 	RelayInterval time.Duration
 	// ShutdownTimeout (IDVERIFY_SHUTDOWN_TIMEOUT), default 30s.
 	ShutdownTimeout time.Duration
+	// RetryBaseDelay and RetryMaxDelay (IDVERIFY_RETRY_BASE_DELAY, default
+	// 10s; IDVERIFY_RETRY_MAX_DELAY, default 1h) shape the backoff of failed
+	// tasks: the nth retry waits base*2^(n-1), at most max, with jitter.
+	RetryBaseDelay, RetryMaxDelay time.Duration
+	// TaskCheckInterval (IDVERIFY_TASK_CHECK_INTERVAL), default 5s: how
+	// often workers move scheduled and retrying tasks whose time has come
+	// to their queues, so a retry or an escalation runs up to this late.
+	// Idle workers poll their queues at this interval or once a second,
+	// whichever is shorter.
+	TaskCheckInterval time.Duration
 	// ConsoleSessionKey (IDVERIFY_CONSOLE_SESSION_KEY): standard base64 of
 	// at least 32 bytes that signs reviewer console sessions. Every API
 	// process must use the same key. Required with real servers; on the
@@ -204,6 +214,12 @@ func loadConfig(lookup func(string) (string, bool)) (Config, error) {
 	c.SweepInterval = e.duration("IDVERIFY_SWEEP_INTERVAL", time.Minute, time.Second)
 	c.RelayInterval = e.duration("IDVERIFY_RELAY_INTERVAL", 2*time.Second, 10*time.Millisecond)
 	c.ShutdownTimeout = e.duration("IDVERIFY_SHUTDOWN_TIMEOUT", 30*time.Second, time.Second)
+	c.RetryBaseDelay = e.duration("IDVERIFY_RETRY_BASE_DELAY", 10*time.Second, time.Millisecond)
+	c.RetryMaxDelay = e.duration("IDVERIFY_RETRY_MAX_DELAY", time.Hour, time.Millisecond)
+	c.TaskCheckInterval = e.duration("IDVERIFY_TASK_CHECK_INTERVAL", 5*time.Second, 10*time.Millisecond)
+	if c.RetryMaxDelay < c.RetryBaseDelay {
+		e.errs = append(e.errs, "IDVERIFY_RETRY_MAX_DELAY: must not be below IDVERIFY_RETRY_BASE_DELAY")
+	}
 	c.ConsoleURL = e.str("IDVERIFY_CONSOLE_URL", "")
 	c.ConsoleSessionKey = e.secret("IDVERIFY_CONSOLE_SESSION_KEY")
 	defFormat := "json"
@@ -338,7 +354,7 @@ func (c Config) logAttrs() []any {
 		"sms_secret": hide(c.SMS.Secret), "webhook_url": c.Webhook.URL, "webhook_secret": hide(c.Webhook.Secret),
 		"calendar_file": c.CalendarFile, "max_photo_bytes": strconv.FormatInt(c.MaxPhotoBytes, 10),
 		"claim_ttl": c.ClaimTTL.String(), "concurrency": strconv.Itoa(c.Concurrency),
-		"sweep_interval": c.SweepInterval.String(), "log_format": c.LogFormat, "log_level": c.LogLevel,
+		"sweep_interval": c.SweepInterval.String(), "retry_base_delay": c.RetryBaseDelay.String(), "retry_max_delay": c.RetryMaxDelay.String(), "task_check_interval": c.TaskCheckInterval.String(), "log_format": c.LogFormat, "log_level": c.LogLevel,
 	}
 	names := make([]string, 0, len(attrs))
 	for k := range attrs {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -285,11 +286,15 @@ func (in *instance) startWorker(ctx context.Context, cals *calendar.Set, m *metr
 
 	handlers := worker.New(deps)
 	in.server = asynq.NewServerFromRedisClient(in.redis, asynq.Config{
-		Concurrency:     cfg.Concurrency,
-		Queues:          tasks.Queues(),
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger:          asynqLogger{in.logger.With("component", "asynq")},
-		LogLevel:        asynq.WarnLevel,
+		Concurrency:              cfg.Concurrency,
+		Queues:                   tasks.Queues(),
+		ShutdownTimeout:          cfg.ShutdownTimeout,
+		RetryDelayFunc:           backoff(cfg.RetryBaseDelay, cfg.RetryMaxDelay),
+		DelayedTaskCheckInterval: cfg.TaskCheckInterval,
+		// An idle worker polls its queues at most once a second.
+		TaskCheckInterval: min(cfg.TaskCheckInterval, time.Second),
+		Logger:            asynqLogger{in.logger.With("component", "asynq")},
+		LogLevel:          asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			// Handlers log their own failures with ids; this only counts.
 		}),
@@ -449,6 +454,19 @@ func (in *instance) closeStores() {
 	}
 	if in.embRedis != nil {
 		in.embRedis.Close()
+	}
+}
+
+// backoff returns asynq's retry delay: base*2^n for the retry that follows
+// n earlier retries, at most max, and between 80% and 120% of that, so
+// tasks that failed together do not retry together.
+func backoff(base, max time.Duration) asynq.RetryDelayFunc {
+	return func(n int, _ error, _ *asynq.Task) time.Duration {
+		d := max
+		if n < 40 && base<<n > 0 && base<<n < max {
+			d = base << n
+		}
+		return d*8/10 + time.Duration(mrand.Int64N(int64(d)*4/10+1))
 	}
 }
 

@@ -112,15 +112,18 @@ func setup(t *testing.T, opts ...option) *bundle {
 		OperatorKeys:   "ops:" + testOperatorKey,
 		SMTP: notifier.EmailConfig{Host: host, Port: port, TLS: "none", From: "idverify@example.com",
 			FromName: "idverify", ConnectTimeout: 5 * time.Second, SendTimeout: 10 * time.Second},
-		SMS:             notifier.SMSConfig{URL: sms.server.URL, KeyID: "test", Secret: testSMSSecret, Sender: "idverify", MaxSegments: 3},
-		MaxPhotoBytes:   2 << 20,
-		ClaimTTL:        30 * time.Minute,
-		Concurrency:     4,
-		SweepInterval:   time.Minute,
-		RelayInterval:   50 * time.Millisecond,
-		ShutdownTimeout: 5 * time.Second,
-		LogFormat:       "text",
-		LogLevel:        "info",
+		SMS:               notifier.SMSConfig{URL: sms.server.URL, KeyID: "test", Secret: testSMSSecret, Sender: "idverify", MaxSegments: 3},
+		MaxPhotoBytes:     2 << 20,
+		ClaimTTL:          30 * time.Minute,
+		Concurrency:       4,
+		SweepInterval:     time.Minute,
+		RelayInterval:     50 * time.Millisecond,
+		ShutdownTimeout:   5 * time.Second,
+		RetryBaseDelay:    20 * time.Millisecond,
+		RetryMaxDelay:     200 * time.Millisecond,
+		TaskCheckInterval: 50 * time.Millisecond,
+		LogFormat:         "text",
+		LogLevel:          "info",
 	}
 	so := setupOptions{cfg: &cfg}
 	for _, o := range opts {
@@ -183,8 +186,17 @@ type smsGateway struct {
 	mu     sync.Mutex
 	got    []smsRequest
 	// fail makes the gateway answer this many requests with 503 first.
-	fail     int
-	received chan smsRequest
+	fail int
+	// status, when set, answers every request with it instead of 202.
+	status int
+	// hold, when set, receives each accepted request before the gateway
+	// answers; the gateway answers once release is closed.
+	hold    chan smsRequest
+	release chan struct{}
+	// acceptedByKey counts accepted requests per idempotency key; a
+	// gateway that de-duplicates delivers each key once.
+	acceptedByKey map[string]int
+	received      chan smsRequest
 }
 
 type smsRequest struct {
@@ -194,7 +206,7 @@ type smsRequest struct {
 }
 
 func newSMSGateway(t *testing.T) *smsGateway {
-	g := &smsGateway{received: make(chan smsRequest, 100)}
+	g := &smsGateway{received: make(chan smsRequest, 100), acceptedByKey: map[string]int{}}
 	g.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		ts := r.Header.Get("X-Signature-Timestamp")
@@ -202,22 +214,45 @@ func newSMSGateway(t *testing.T) *smsGateway {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
+		var req smsRequest
+		json.Unmarshal(body, &req)
 		g.mu.Lock()
+		if g.status != 0 {
+			status := g.status
+			g.mu.Unlock()
+			http.Error(w, "rejected", status)
+			return
+		}
 		if g.fail > 0 {
 			g.fail--
 			g.mu.Unlock()
 			http.Error(w, "try later", http.StatusServiceUnavailable)
 			return
 		}
-		var req smsRequest
-		json.Unmarshal(body, &req)
+		if r.Header.Get("Idempotency-Key") != req.IdempotencyKey || req.IdempotencyKey == "" {
+			g.mu.Unlock()
+			http.Error(w, "missing idempotency key", http.StatusBadRequest)
+			return
+		}
 		g.got = append(g.got, req)
+		g.acceptedByKey[req.IdempotencyKey]++
+		hold, release := g.hold, g.release
 		g.mu.Unlock()
 		g.received <- req
+		if hold != nil {
+			hold <- req
+			<-release
+		}
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	t.Cleanup(g.server.Close)
 	return g
+}
+
+func (g *smsGateway) set(fn func(g *smsGateway)) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	fn(g)
 }
 
 func (g *smsGateway) requests() []smsRequest {
