@@ -166,6 +166,12 @@ func (b *Mailbox) Wait(ctx context.Context, n int) ([]Mail, error) {
 func (b *Mailbox) Close() error {
 	b.closeOnce.Do(func() {
 		err := b.server.Close()
+		// go-smtp v0.26.0's Close only closes listeners that Serve has
+		// registered, so a Close right after start would leave Serve blocked
+		// in Accept. Closing the listener here covers that race.
+		if listenerErr := b.listener.Close(); err == nil && !errors.Is(listenerErr, net.ErrClosed) {
+			err = listenerErr
+		}
 		<-b.serveDone
 		if err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			b.closeErr = fmt.Errorf("close mailbox: %w", err)

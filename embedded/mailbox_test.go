@@ -401,6 +401,33 @@ func TestMailboxClose(t *testing.T) {
 	}
 }
 
+func TestMailboxCloseRightAfterStart(t *testing.T) {
+	done := make(chan error, 1)
+	go func() {
+		for range 200 {
+			box, err := embedded.StartMailbox("127.0.0.1:0", nil)
+			if err != nil {
+				done <- err
+				return
+			}
+			if err := box.Close(); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("start and close: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close right after StartMailbox did not return within 30 seconds")
+	}
+}
+
 // srcdocPattern finds the srcdoc attribute that the mail page renders.
 var srcdocPattern = regexp.MustCompile(`<iframe sandbox="" [^>]*srcdoc="([^"]*)"`)
 

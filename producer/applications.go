@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/idverify/idverify/auth"
 	"github.com/idverify/idverify/identity"
 	"github.com/idverify/idverify/problem"
@@ -77,7 +79,7 @@ func (s *Server) readSubmission(w http.ResponseWriter, r *http.Request) (submiss
 				return submission{}, false
 			}
 			if int64(len(data)) > s.cfg.MaxPhotoBytes {
-				problem.Write(w, r, problem.New(http.StatusRequestEntityTooLarge, "photo_too_large",
+				problem.Write(w, r, tooLarge("photo", "photo_too_large",
 					fmt.Sprintf("photo is larger than the limit of %d bytes (%s); send a smaller JPEG or PNG.",
 						s.cfg.MaxPhotoBytes, humanBytes(s.cfg.MaxPhotoBytes))))
 				return submission{}, false
@@ -94,7 +96,7 @@ func (s *Server) readSubmission(w http.ResponseWriter, r *http.Request) (submiss
 				return submission{}, false
 			}
 			if len(data) > s.cfg.MaxFieldBytes {
-				problem.Write(w, r, problem.New(http.StatusRequestEntityTooLarge, "field_too_large",
+				problem.Write(w, r, tooLarge(name, "field_too_large",
 					fmt.Sprintf("%s is longer than the limit of %d bytes.", name, s.cfg.MaxFieldBytes)))
 				return submission{}, false
 			}
@@ -117,6 +119,14 @@ func (s *Server) readSubmission(w http.ResponseWriter, r *http.Request) (submiss
 		return submission{}, false
 	}
 	return sub, true
+}
+
+// tooLarge returns the 413 problem for one part over its cap. Its errors
+// list names the field, as a 400 does for other field rules.
+func tooLarge(field, code, detail string) problem.Problem {
+	p := problem.New(http.StatusRequestEntityTooLarge, code, detail)
+	p.Errors = []identity.Violation{{Field: field, Code: code, Detail: detail}}
+	return p
 }
 
 func (s *Server) writeReadError(w http.ResponseWriter, r *http.Request, err error, maxBody int64) {
@@ -187,8 +197,10 @@ func shapeCheck(f map[string]string, photo []byte) (store.NewApplication, []iden
 		if _, ok := f["mrz"]; ok && in.DocumentType != "" && in.DocumentType != "passport" {
 			add("mrz", "not_allowed", "mrz is accepted for passports only.")
 		}
+		// A person's name is stored in NFC, so stored names compare
+		// equal whatever normalization form the caller sent.
 		in.Fields = store.Fields{
-			FullName: get("full_name"), Address: get("address"), DocumentNumber: get("document_number"), MRZ: get("mrz"),
+			FullName: norm.NFC.String(get("full_name")), Address: get("address"), DocumentNumber: get("document_number"), MRZ: get("mrz"),
 		}
 	case store.SubjectOrganization:
 		in.SubjectType = store.SubjectOrganization

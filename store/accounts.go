@@ -161,14 +161,21 @@ func (s *Store) getAccount(ctx context.Context, q sqlx.QueryerContext, id string
 }
 
 // ChangeAllowedFrom returns when an account verified as from (at
-// verifiedAt) may change to the subject type to. Individual to
-// organization is allowed at once; every other change waits
-// ChangeWaitDays days after the last successful verification.
+// verifiedAt) may change to the subject type to, or the zero time when the
+// change is allowed at once. Individual to organization is allowed at
+// once; every other change waits ChangeWaitDays days after the last
+// successful verification, rounded up to a whole second. The API states
+// the date in RFC 3339 without fractions, and a change submitted at the
+// stated second must be allowed.
 func ChangeAllowedFrom(from, to string, verifiedAt time.Time) time.Time {
 	if from == SubjectIndividual && to == SubjectOrganization {
 		return time.Time{}
 	}
-	return verifiedAt.AddDate(0, 0, ChangeWaitDays)
+	earliest := verifiedAt.AddDate(0, 0, ChangeWaitDays)
+	if whole := earliest.Truncate(time.Second); !whole.Equal(earliest) {
+		return whole.Add(time.Second)
+	}
+	return earliest
 }
 
 // checkChange returns a *ChangeTooEarlyError when acct may not change to

@@ -166,9 +166,11 @@ consent_at, terms_accepted, checks, reasons, note_enc, resubmit_allowed, decided
 claim_expires_at, submitted_at, validated_at, review_started_at, review_due_at, breach_at, escalation_level,
 priority, withdrawn_at, updated_at`
 
-func fieldsAAD(applicationID string) []byte { return []byte("application/" + applicationID + "/fields") }
-func noteAAD(applicationID string) []byte   { return []byte("application/" + applicationID + "/note") }
-func photoAAD(applicationID string) []byte  { return []byte("application/" + applicationID + "/photo") }
+func fieldsAAD(applicationID string) []byte {
+	return []byte("application/" + applicationID + "/fields")
+}
+func noteAAD(applicationID string) []byte  { return []byte("application/" + applicationID + "/note") }
+func photoAAD(applicationID string) []byte { return []byte("application/" + applicationID + "/photo") }
 
 func (s *Store) toApplication(row applicationRow, decrypt bool) (Application, error) {
 	a := Application{
@@ -225,8 +227,8 @@ func (s *Store) toApplication(row applicationRow, decrypt bool) (Application, er
 	if err != nil {
 		return Application{}, fmt.Errorf("application %s: open fields: %w", row.ID, err)
 	}
-	var f Fields
-	if err := json.Unmarshal(plain, &f); err != nil {
+	f, err := decodeFields(plain)
+	if err != nil {
 		return Application{}, fmt.Errorf("application %s: decode fields: %w", row.ID, err)
 	}
 	a.Fields = &f
@@ -366,20 +368,16 @@ func RequestHash(parts ...[]byte) string {
 func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (Application, bool, error) {
 	now := s.clock()
 	id := NewID("app_", now)
-	fieldsJSON, err := json.Marshal(in.Fields)
-	if err != nil {
-		return Application{}, false, fmt.Errorf("encode fields: %w", err)
-	}
 	nameMasked, numberMasked := maskFields(in.SubjectType, in.Fields)
 	photoFP := s.keys.Fingerprint("photo", in.Photo)
-	fieldsEnc := s.keys.Seal(fieldsJSON, fieldsAAD(id))
+	fieldsEnc := s.keys.Seal(encodeFields(in.Fields), fieldsAAD(id))
 	photoEnc := s.keys.Seal(in.Photo, photoAAD(id))
 
 	var (
 		repeatID string
 		openID   string
 	)
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		repeatID, openID = "", ""
 
 		acct, err := s.getAccount(ctx, tx, in.AccountID, true)
@@ -445,7 +443,7 @@ application_id, created_at) VALUES (?, ?, ?, ?, ?)`, in.AccountID, in.Idempotenc
 		}
 		return s.addNotifications(ctx, tx, notificationEvent{
 			Key: "application:" + id + ":received", AccountID: in.AccountID, ApplicationID: id,
-			Event: EventReceived, Data: EventData{ApplicationID: id, Kind: kind, SubjectType: in.SubjectType, Region: in.Region},
+			Event: EventReceived, Data: EventData{ApplicationID: id, Kind: kind, SubjectType: in.SubjectType, Region: in.Region, Status: StatusSubmitted},
 		}, now)
 	})
 	if errors.Is(err, errOpenApplication) {
@@ -509,9 +507,31 @@ WHERE account_id = ? AND idem_key = ?`, accountID, key)
 
 func maskFields(subjectType string, f Fields) (name, number string) {
 	if subjectType == SubjectOrganization {
-		return identity.Mask(f.EnterpriseName), identity.Mask(f.RegistrationNumber)
+		return fitMask(identity.Mask(f.EnterpriseName), nameMaskedLength), fitMask(identity.Mask(f.RegistrationNumber), numberMaskedLength)
 	}
-	return identity.Mask(f.FullName), identity.Mask(f.DocumentNumber)
+	return fitMask(identity.Mask(f.FullName), nameMaskedLength), fitMask(identity.Mask(f.DocumentNumber), numberMaskedLength)
+}
+
+// Lengths in characters of the VARCHAR columns applications.name_masked
+// and applications.number_masked.
+const (
+	nameMaskedLength   = 128
+	numberMaskedLength = 64
+)
+
+// fitMask cuts a masked value to at most n code points, so it fits its
+// column. identity.Mask keeps each character it shows whole, with all its
+// combining marks and joined code points, so text with hundreds of marks
+// on one letter gives a mask longer than the column.
+func fitMask(masked string, n int) string {
+	count := 0
+	for i := range masked {
+		if count == n {
+			return masked[:i]
+		}
+		count++
+	}
+	return masked
 }
 
 func nullString(s string) sql.NullString {

@@ -87,6 +87,9 @@ func (s *Store) CompleteValidation(ctx context.Context, applicationID string, ou
 		return Application{}, false, fmt.Errorf("encode flags: %w", err)
 	}
 
+	nameMasked := fitMask(out.NameMasked, nameMaskedLength)
+	numberMasked := fitMask(out.NumberMasked, numberMaskedLength)
+
 	var changed bool
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		app, err := s.getApplication(ctx, tx, applicationID, false, true)
@@ -104,22 +107,35 @@ func (s *Store) CompleteValidation(ctx context.Context, applicationID string, ou
 identity_fingerprint = ?, name_masked = ?, number_masked = ?, validated_at = ?, review_started_at = ?,
 review_due_at = ?, breach_at = ?, updated_at = ? WHERE id = ?`,
 				StatusAwaitingReview, string(checksJSON), string(flagsJSON), out.IdentityFingerprint,
-				out.NameMasked, out.NumberMasked, now, now, due, breach, now, applicationID)
+				nameMasked, numberMasked, now, now, due, breach, now, applicationID)
 			if err != nil {
 				return fmt.Errorf("move application to review: %w", err)
 			}
 			if err := s.addTask(ctx, tx, tasks.Escalate(applicationID, 1, due), now); err != nil {
 				return err
 			}
-			return s.addTask(ctx, tx, tasks.Escalate(applicationID, 2, breach), now)
+			if err := s.addTask(ctx, tx, tasks.Escalate(applicationID, 2, breach), now); err != nil {
+				return err
+			}
+			// Entering review tells nobody but webhook receivers, which
+			// follow every status change.
+			if !s.webhooks() {
+				return nil
+			}
+			return s.addNotifications(ctx, tx, notificationEvent{
+				Key: "application:" + applicationID + ":in_review", AccountID: app.AccountID, ApplicationID: applicationID,
+				Event: EventInReview, Channels: []string{ChannelWebhook},
+				Data: EventData{ApplicationID: applicationID, Kind: app.Kind, SubjectType: app.SubjectType, Region: app.Region,
+					Status: StatusAwaitingReview, DueAt: &due},
+			}, now)
 		}
 
 		reasons, _ := json.Marshal([]string{"automatic_checks_failed"})
 		_, err = tx.ExecContext(ctx, `UPDATE applications SET status = ?, open_account_id = NULL, checks = ?,
 flags = ?, identity_fingerprint = ?, name_masked = ?, number_masked = ?, validated_at = ?, decided_at = ?,
 decided_by = ?, reasons = ?, resubmit_allowed = ?, updated_at = ? WHERE id = ?`,
-			StatusRejected, string(checksJSON), string(flagsJSON), out.IdentityFingerprint, out.NameMasked,
-			out.NumberMasked, now, now, "system", string(reasons), true, now, applicationID)
+			StatusRejected, string(checksJSON), string(flagsJSON), out.IdentityFingerprint, nameMasked,
+			numberMasked, now, now, "system", string(reasons), true, now, applicationID)
 		if err != nil {
 			return fmt.Errorf("reject application: %w", err)
 		}

@@ -10,7 +10,7 @@ import (
 // tcpProxy forwards connections to a target and can be taken down and
 // brought back on the same address, to play an unreachable Redis.
 type tcpProxy struct {
-	t      *testing.T
+	t      testing.TB
 	addr   string
 	target string
 
@@ -19,7 +19,7 @@ type tcpProxy struct {
 	conns map[net.Conn]bool
 }
 
-func newTCPProxy(t *testing.T, target string) *tcpProxy {
+func newTCPProxy(t testing.TB, target string) *tcpProxy {
 	p := &tcpProxy{t: t, target: target, conns: map[net.Conn]bool{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
