@@ -230,7 +230,7 @@ func (c *Console) renderError(w http.ResponseWriter, r *http.Request, status int
 // shows a generic 500 page that reveals nothing of the error.
 func (c *Console) renderInternalError(w http.ResponseWriter, r *http.Request, applicationID string, err error) {
 	c.logger.Error("console request failed", "method", r.Method, "path", r.URL.Path,
-		"application_id", applicationID, "error", err)
+		"application_id", applicationID, "error", store.SafeError(err))
 	c.renderError(w, r, http.StatusInternalServerError, "Something went wrong",
 		"The console failed to handle the request. Retry in a moment; if it keeps failing, tell the operators.")
 }

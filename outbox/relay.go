@@ -108,7 +108,7 @@ func (r *Relay) fail(msg string, err error, taskID string) {
 		return
 	}
 	r.lastFailAt = now
-	r.logger.Warn(msg, "error", err, "task_id", taskID, "failures_since_last_log", r.failures)
+	r.logger.Warn(msg, "error", store.SafeError(err), "task_id", taskID, "failures_since_last_log", r.failures)
 	r.failures = 0
 }
 

@@ -325,16 +325,19 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if !repeat {
+	status := app.Status
+	if repeat {
+		// A replay repeats the first response byte for byte, whatever the
+		// application's status is now; GET shows the current one.
+		status = store.StatusSubmitted
+		w.Header().Set("Idempotent-Replayed", "true")
+	} else {
 		s.kick.Kick()
 		s.logger.Info("application submitted", "application_id", app.ID, "kind", app.Kind, "subject_type", app.SubjectType)
 	}
-	if repeat {
-		w.Header().Set("Idempotent-Replayed", "true")
-	}
 	w.Header().Set("Location", "/v1/accounts/"+id+"/verifications/"+app.ID)
 	writeJSON(w, http.StatusAccepted, map[string]any{
-		"id": app.ID, "status": app.Status, "kind": app.Kind, "submitted_at": app.SubmittedAt,
+		"id": app.ID, "status": status, "kind": app.Kind, "submitted_at": app.SubmittedAt,
 	})
 }
 

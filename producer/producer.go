@@ -98,7 +98,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		problem.Write(w, r, p)
 		return
 	}
-	s.logger.Error("intake request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	s.logger.Error("intake request failed", "method", r.Method, "path", r.URL.Path, "error", store.SafeError(err))
 	problem.Write(w, r, problem.New(http.StatusInternalServerError, "internal_error",
 		"The server failed to handle the request; retry later."))
 }

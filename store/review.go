@@ -36,7 +36,8 @@ func ValidReason(code string) bool {
 
 // Claim gives reviewer the application until now+ttl. The holder of a
 // live claim may renew it; anyone may take an expired one. Errors:
-// ErrNotFound, ErrNotAwaitingReview, ErrClaimedByOther.
+// ErrNotFound, ErrNotAwaitingReview while validation runs, ErrDecided,
+// ErrClaimedByOther.
 func (s *Store) Claim(ctx context.Context, applicationID, reviewer string, ttl time.Duration) (Application, error) {
 	now := s.clock()
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -44,10 +45,12 @@ func (s *Store) Claim(ctx context.Context, applicationID, reviewer string, ttl t
 		if err != nil {
 			return err
 		}
-		if app.Status != StatusAwaitingReview {
+		switch {
+		case app.Status == StatusSubmitted:
 			return ErrNotAwaitingReview
-		}
-		if claimedByOther(app, reviewer, now) {
+		case app.Status != StatusAwaitingReview:
+			return ErrDecided
+		case claimedByOther(app, reviewer, now):
 			return ErrClaimedByOther
 		}
 		_, err = tx.ExecContext(ctx, "UPDATE applications SET claimed_by = ?, claim_expires_at = ?, updated_at = ? WHERE id = ?",
@@ -310,13 +313,15 @@ func (s *Store) ListReview(ctx context.Context, f ReviewFilter) ([]Application, 
 		where = append(where, "subject_type = ?")
 		args = append(args, f.SubjectType)
 	}
+	// Only an application still awaiting review can be overdue, as the
+	// API's overdue member says.
 	if f.Overdue != nil {
 		if *f.Overdue {
-			where = append(where, "review_due_at IS NOT NULL AND review_due_at <= ?")
+			where = append(where, "status = ? AND review_due_at IS NOT NULL AND review_due_at <= ?")
 		} else {
-			where = append(where, "(review_due_at IS NULL OR review_due_at > ?)")
+			where = append(where, "(status <> ? OR review_due_at IS NULL OR review_due_at > ?)")
 		}
-		args = append(args, now)
+		args = append(args, StatusAwaitingReview, now)
 	}
 	if f.Escalated != nil {
 		if *f.Escalated {

@@ -71,7 +71,7 @@ func (h *Handlers) HandleNotify(ctx context.Context, t *asynq.Task) error {
 		return h.finish(ctx, log, n, store.NotificationFailed, err)
 	}
 	if rerr := h.Store.RecordAttempt(ctx, n.ID, err.Error()); rerr != nil {
-		log.Error("recording a delivery attempt failed", "error", rerr)
+		log.Error("recording a delivery attempt failed", "error", store.SafeError(rerr))
 	}
 	h.delivered(n.Channel, "retry")
 	log.Warn("delivery failed; asynq retries it", "error", err, "retried", retried)
@@ -148,7 +148,7 @@ func (h *Handlers) finish(ctx context.Context, log *slog.Logger, n store.Notific
 	errText := ""
 	if cause != nil {
 		errText = cause.Error()
-		log.Error("notification failed", "error", cause)
+		log.Error("notification failed", "error", store.SafeError(cause))
 	}
 	if _, err := h.Store.FinishNotification(ctx, n.ID, status, status != store.NotificationSkipped, errText); err != nil {
 		return fmt.Errorf("record notification %s: %w", status, err)

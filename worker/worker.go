@@ -6,6 +6,8 @@ package worker
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -92,6 +94,7 @@ func (h *Handlers) Mux() *asynq.ServeMux {
 	if h.Metrics != nil {
 		mux.Use(h.Metrics.TaskMiddleware)
 	}
+	mux.Use(redactErrors)
 	mux.HandleFunc(tasks.TypeValidate, h.HandleValidate)
 	mux.HandleFunc(tasks.TypeEscalate, h.HandleEscalate)
 	mux.HandleFunc(tasks.TypeNotify, h.HandleNotify)
@@ -115,4 +118,20 @@ func (h *Handlers) transition(status string) {
 func (h *Handlers) taskLogger(ctx context.Context, t *asynq.Task) *slog.Logger {
 	id, _ := asynq.GetTaskID(ctx)
 	return h.Logger.With("task_id", id, "task_type", t.Type())
+}
+
+// redactErrors keeps database values out of the error asynq stores with
+// the task (shown in asynqmon) while keeping asynq.SkipRetry visible.
+func redactErrors(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		err := next.ProcessTask(ctx, t)
+		if err == nil {
+			return nil
+		}
+		safe := errors.New(store.SafeError(err))
+		if errors.Is(err, asynq.SkipRetry) {
+			return fmt.Errorf("%w: %w", safe, asynq.SkipRetry)
+		}
+		return safe
+	})
 }

@@ -275,7 +275,7 @@ func TestReviewDecisionConflict(t *testing.T) {
 			code       string
 		}{
 			{name: "decide", path: path + "/decision", body: approve, code: "already_decided"},
-			{name: "claim", path: path + "/claim", code: "not_awaiting_review"},
+			{name: "claim", path: path + "/claim", code: "already_decided"},
 		}
 		for _, c := range cases {
 			got := b.reviewCall(http.MethodPost, c.path, testReviewerKey, c.body)
