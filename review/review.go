@@ -419,12 +419,11 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 // Decide records a decision by the request's reviewer and wakes the relay.
 func (s *Server) Decide(r *http.Request, id string, d store.Decision) (store.Application, error) {
 	app, err := s.store.Decide(r.Context(), id, reviewer(r), d)
+	var early *store.ChangeTooEarlyError
+	if errors.Is(err, store.ErrQuotaExceeded) || errors.As(err, &early) {
+		s.logger.Info("approval rejected: a rule no longer holds", "application_id", id, "error", err)
+	}
 	if err != nil {
-		var early *store.ChangeTooEarlyError
-		if !errors.Is(err, store.ErrQuotaExceeded) && !errors.As(err, &early) {
-			return app, err
-		}
-		s.logger.Info("approval refused by a rule", "application_id", id, "error", err)
 		return app, err
 	}
 	s.kick.Kick()

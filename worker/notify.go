@@ -18,8 +18,8 @@ import (
 // that is no longer pending (sent, skipped or failed) is left alone, so a
 // retry or a re-run never sends again what was delivered and recorded. A
 // crash between the provider accepting a message and the row being marked
-// sent can still repeat it; the email Message-ID, the SMS idempotency key
-// and the webhook event id are the same on every attempt so receivers can
+// sent can still repeat it. The email Message-ID, the SMS idempotency key
+// and the webhook event id are the same on every attempt, so receivers can
 // drop the duplicate.
 func (h *Handlers) HandleNotify(ctx context.Context, t *asynq.Task) error {
 	var p tasks.NotifyPayload
@@ -67,7 +67,7 @@ func (h *Handlers) HandleNotify(ctx context.Context, t *asynq.Task) error {
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	if retried >= maxRetry {
-		// Last attempt: asynq archives the task; the row says failed.
+		// Last attempt: asynq archives the task and the row is marked failed.
 		return h.finish(ctx, log, n, store.NotificationFailed, err)
 	}
 	if rerr := h.Store.RecordAttempt(ctx, n.ID, err.Error()); rerr != nil {
@@ -78,12 +78,12 @@ func (h *Handlers) HandleNotify(ctx context.Context, t *asynq.Task) error {
 	return fmt.Errorf("deliver %s notification: %w", n.Channel, err)
 }
 
-// delivery is what deliver did.
+// delivery is the outcome of deliver.
 type delivery int
 
 const (
-	// deliveryAttempted: the provider was called; its error (or nil) says
-	// how it went, and the caller records the outcome.
+	// deliveryAttempted: the provider was called, and the caller records
+	// the outcome from its error (nil for success).
 	deliveryAttempted delivery = iota
 	// deliverySkipped: the channel is off for this account or not
 	// configured.

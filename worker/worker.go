@@ -40,7 +40,7 @@ type Staff struct {
 	OperationsEmail string
 }
 
-// Deps are what the handlers need. Only cmd/ builds them.
+// Deps are the handlers' dependencies. Only cmd/ builds them.
 type Deps struct {
 	Store     *store.Store
 	Calendars *calendar.Set

@@ -332,7 +332,7 @@ func randomToken() string {
 	return hex.EncodeToString(b)
 }
 
-// logValue prints the configuration with secrets hidden.
+// logAttrs returns the configuration as log attributes, secrets hidden.
 func (c Config) logAttrs() []any {
 	hide := func(s string) string {
 		if s == "" {

@@ -38,7 +38,7 @@ import (
 	"github.com/idverify/idverify/worker"
 )
 
-// roles say what one process runs.
+// roles select what one process runs.
 type roles struct {
 	API    bool // intake, review and operator HTTP endpoints
 	Worker bool // asynq handlers and the sweep scheduler
