@@ -115,8 +115,11 @@ func (k *Keys) Require(scope string, next http.Handler) http.Handler {
 		token := BearerToken(r)
 		if token == "" {
 			challenge(w, scope, "")
-			problem.Write(w, r, problem.New(http.StatusUnauthorized, "unauthenticated",
-				"Send an API key as \"Authorization: Bearer <key>\"."))
+			detail := "Send an API key as \"Authorization: Bearer <key>\"."
+			if scope == ScopeOperator {
+				detail = "Send an operator key as \"Authorization: Bearer <key>\", or as the password of HTTP Basic authentication with any user name."
+			}
+			problem.Write(w, r, problem.New(http.StatusUnauthorized, "unauthenticated", detail))
 			return
 		}
 		p, ok := k.Lookup(token)

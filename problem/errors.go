@@ -15,12 +15,13 @@ import (
 func ForError(err error) (Problem, bool) {
 	var open *store.OpenApplicationError
 	var early *store.ChangeTooEarlyError
+	var claimed *store.ClaimedError
 	switch {
 	case errors.Is(err, store.ErrAccountNotFound):
 		return New(http.StatusNotFound, "account_not_found",
 			"No account has this id. Create it with PUT /v1/accounts/{account_id} first."), true
 	case errors.Is(err, store.ErrNotFound):
-		return New(http.StatusNotFound, "not_found", "No such resource for this account."), true
+		return New(http.StatusNotFound, "not_found", "No resource has this id; on account paths, the resource must also belong to the account."), true
 	case errors.As(err, &open):
 		p := New(http.StatusConflict, "open_application_exists",
 			"The account already has an open application "+open.ApplicationID+
@@ -38,7 +39,13 @@ func ForError(err error) (Problem, bool) {
 			"The application was already approved, rejected or withdrawn; nothing was changed."), true
 	case errors.Is(err, store.ErrNotAwaitingReview):
 		return New(http.StatusConflict, "not_awaiting_review",
-			"The application is not awaiting review; automatic validation may still be running."), true
+			"The application is not awaiting review yet: automatic validation is still running. Retry in a moment."), true
+	case errors.As(err, &claimed):
+		p := New(http.StatusConflict, "claimed_by_other",
+			fmt.Sprintf("Reviewer %s holds a claim on this application until %s; wait until it expires or is released.",
+				claimed.Reviewer, claimed.ExpiresAt.UTC().Format(time.RFC3339)))
+		p.Extra = map[string]any{"claimed_by": claimed.Reviewer, "claim_expires_at": claimed.ExpiresAt.UTC().Format(time.RFC3339)}
+		return p, true
 	case errors.Is(err, store.ErrClaimedByOther):
 		return New(http.StatusConflict, "claimed_by_other",
 			"Another reviewer holds a live claim on this application; wait until it expires or is released."), true

@@ -45,6 +45,10 @@ func Invalid(violations []identity.Violation) Problem {
 func Write(w http.ResponseWriter, r *http.Request, p Problem) {
 	if p.Instance == "" && r != nil {
 		p.Instance = r.URL.Path
+		// A hostile path must not make every error as long as itself.
+		if len(p.Instance) > 512 {
+			p.Instance = p.Instance[:512]
+		}
 	}
 	body := map[string]any{
 		"type": p.Type, "title": p.Title, "status": p.Status, "code": p.Code, "instance": p.Instance,

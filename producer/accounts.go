@@ -237,9 +237,14 @@ func (s *Server) icpNameCheck(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &req) {
 		return
 	}
-	if strings.TrimSpace(req.EntityName) == "" || len([]rune(req.EntityName)) > 200 {
+	if strings.TrimSpace(req.EntityName) == "" {
 		problem.Write(w, r, problem.Invalid([]identity.Violation{{Field: "entity_name", Code: "required",
-			Detail: "entity_name is required and must be at most 200 characters."}}))
+			Detail: "entity_name is required: the name of the ICP filing entity."}}))
+		return
+	}
+	if len([]rune(req.EntityName)) > 200 {
+		problem.Write(w, r, problem.Invalid([]identity.Violation{{Field: "entity_name", Code: "too_long",
+			Detail: "entity_name must be at most 200 characters."}}))
 		return
 	}
 	name, err := s.store.VerifiedName(r.Context(), id)

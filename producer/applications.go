@@ -7,6 +7,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,6 +29,8 @@ var formFields = map[string]bool{
 	"enterprise_name": true, "registered_address": true, "business_registration_number": true,
 	"consent": true, "terms_accepted": true,
 }
+
+var applicationIDPattern = regexp.MustCompile(`^app_[0-9A-HJKMNP-TV-Z]{26}$`)
 
 // multipartOverhead is what the body may carry besides the photo and the
 // text fields: boundaries and part headers.
@@ -136,7 +139,8 @@ func (s *Server) writeReadError(w http.ResponseWriter, r *http.Request, err erro
 			fmt.Sprintf("The request body is larger than the limit of %d bytes (%s).", maxBody, humanBytes(maxBody))))
 		return
 	}
-	problem.Write(w, r, problem.New(http.StatusBadRequest, "invalid_multipart", "The multipart body could not be read: "+err.Error()))
+	problem.Write(w, r, problem.New(http.StatusBadRequest, "invalid_multipart",
+		"The multipart body is malformed: check the boundary and each part's headers."))
 }
 
 func humanBytes(n int64) string {
@@ -333,6 +337,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Idempotent-Replayed", "true")
 	} else {
 		s.kick.Kick()
+		s.cfg.Transition(app.Status)
 		s.logger.Info("application submitted", "application_id", app.ID, "kind", app.Kind, "subject_type", app.SubjectType)
 	}
 	w.Header().Set("Location", "/v1/accounts/"+id+"/verifications/"+app.ID)
@@ -374,7 +379,12 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	apps, err := s.store.ListAccountApplications(r.Context(), id, r.URL.Query().Get("before"), limit)
+	before := r.URL.Query().Get("before")
+	if before != "" && !applicationIDPattern.MatchString(before) {
+		problem.Write(w, r, problem.New(http.StatusBadRequest, "invalid_cursor", "before must be an application id from next_before."))
+		return
+	}
+	apps, err := s.store.ListAccountApplications(r.Context(), id, before, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -418,6 +428,7 @@ func (s *Server) withdraw(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.kick.Kick()
+	s.cfg.Transition(app.Status)
 	s.logger.Info("application withdrawn", "application_id", app.ID)
 	writeJSON(w, http.StatusOK, toResponse(app))
 }

@@ -7,7 +7,6 @@ package producer
 
 import (
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -29,6 +28,9 @@ type Config struct {
 	MaxPhotoBytes int64
 	// MaxFieldBytes caps each text field of the form; default 1,024 bytes.
 	MaxFieldBytes int
+	// Transition, when set, is called with the new status after each
+	// status change this API makes, for metrics.
+	Transition func(status string)
 	// Now is the clock for business rules; default time.Now.
 	Now func() time.Time
 }
@@ -51,6 +53,9 @@ func New(s *store.Store, kick Kicker, cfg Config, logger *slog.Logger) *Server {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Transition == nil {
+		cfg.Transition = func(string) {}
 	}
 	return &Server{store: s, kick: kick, cfg: cfg, logger: logger}
 }
@@ -103,23 +108,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		"The server failed to handle the request; retry later."))
 }
 
-// decodeJSON reads a JSON body of at most 64 KiB into v, rejecting unknown
-// fields. It writes the problem and returns false on failure.
+// decodeJSON reads the JSON body into v; see problem.DecodeJSON.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			problem.Write(w, r, problem.New(http.StatusRequestEntityTooLarge, "body_too_large",
-				"The JSON body is larger than the limit of 65536 bytes."))
-			return false
-		}
-		problem.Write(w, r, problem.New(http.StatusBadRequest, "invalid_json", "The body is not valid JSON for this endpoint: "+err.Error()))
-		return false
-	}
-	return true
+	return problem.DecodeJSON(w, r, v)
 }
 
 // pageLimit parses ?limit= (1-100, default 20).

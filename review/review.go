@@ -6,7 +6,6 @@ package review
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -27,6 +26,9 @@ type Kicker interface{ Kick() }
 type Config struct {
 	// ClaimTTL is how long a claim lasts; default 30 minutes.
 	ClaimTTL time.Duration
+	// Transition, when set, is called with the new status after each
+	// status change this API makes, for metrics.
+	Transition func(status string)
 	// Now is the clock for deadlines and claims; default time.Now.
 	Now func() time.Time
 }
@@ -46,6 +48,9 @@ func New(s *store.Store, kick Kicker, cfg Config, logger *slog.Logger) *Server {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Transition == nil {
+		cfg.Transition = func(string) {}
 	}
 	return &Server{store: s, kick: kick, cfg: cfg, logger: logger}
 }
@@ -385,22 +390,7 @@ func (d DecisionRequest) Validate() (store.Decision, []identity.Violation) {
 
 func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 	var req DecisionRequest
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			problem.Write(w, r, problem.New(http.StatusRequestEntityTooLarge, "body_too_large",
-				"The JSON body is larger than the limit of 65536 bytes."))
-			return
-		}
-		problem.Write(w, r, problem.New(http.StatusBadRequest, "invalid_json", "The body is not valid JSON for a decision: "+err.Error()))
-		return
-	}
-	// A second JSON value after the decision makes the body ambiguous.
-	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		problem.Write(w, r, problem.New(http.StatusBadRequest, "invalid_json", "The body must hold exactly one JSON object, the decision."))
+	if !problem.DecodeJSON(w, r, &req) {
 		return
 	}
 	d, bad := req.Validate()
@@ -427,6 +417,7 @@ func (s *Server) Decide(r *http.Request, id string, d store.Decision) (store.App
 		return app, err
 	}
 	s.kick.Kick()
+	s.cfg.Transition(app.Status)
 	s.logger.Info("application decided", "application_id", id, "status", app.Status, "reviewer", reviewer(r))
 	return app, nil
 }

@@ -51,7 +51,7 @@ func (s *Store) Claim(ctx context.Context, applicationID, reviewer string, ttl t
 		case app.Status != StatusAwaitingReview:
 			return ErrDecided
 		case claimedByOther(app, reviewer, now):
-			return ErrClaimedByOther
+			return claimedError(app)
 		}
 		_, err = tx.ExecContext(ctx, "UPDATE applications SET claimed_by = ?, claim_expires_at = ?, updated_at = ? WHERE id = ?",
 			reviewer, now.Add(ttl), now, applicationID)
@@ -76,13 +76,17 @@ func (s *Store) Release(ctx context.Context, applicationID, reviewer string) err
 			return err
 		}
 		if claimedByOther(app, reviewer, now) {
-			return ErrClaimedByOther
+			return claimedError(app)
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE applications SET claimed_by = NULL, claim_expires_at = NULL WHERE id = ?", applicationID); err != nil {
 			return fmt.Errorf("release claim: %w", err)
 		}
 		return s.appendAudit(ctx, tx, applicationID, reviewer, AuditRelease, "", now)
 	})
+}
+
+func claimedError(app Application) error {
+	return &ClaimedError{Reviewer: app.ClaimedBy, ExpiresAt: *app.ClaimExpiresAt}
 }
 
 func claimedByOther(app Application, reviewer string, now time.Time) bool {
@@ -119,7 +123,7 @@ func (s *Store) Decide(ctx context.Context, applicationID, reviewer string, d De
 		case app.Status != StatusAwaitingReview:
 			return ErrDecided
 		case claimedByOther(app, reviewer, now):
-			return ErrClaimedByOther
+			return claimedError(app)
 		}
 
 		status, event := StatusRejected, EventRejected

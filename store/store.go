@@ -85,6 +85,18 @@ func (e *OpenApplicationError) Error() string {
 	return "account already has an open application " + e.ApplicationID
 }
 
+// ClaimedError reports who holds a live claim and until when. It matches
+// ErrClaimedByOther with errors.Is.
+type ClaimedError struct {
+	Reviewer  string
+	ExpiresAt time.Time
+}
+
+func (e *ClaimedError) Error() string { return ErrClaimedByOther.Error() + " " + e.Reviewer }
+
+// Is reports whether target is ErrClaimedByOther.
+func (e *ClaimedError) Is(target error) bool { return target == ErrClaimedByOther }
+
 // ChangeTooEarlyError reports that an identity change is not allowed yet.
 type ChangeTooEarlyError struct {
 	From, To string

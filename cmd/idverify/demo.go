@@ -7,6 +7,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,9 +39,18 @@ type demoClient struct {
 // notifications.
 func runDemo(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	keysPath := fs.String("keys", devKeysFile(), "JSON file with url, intake_key, reviewer_key and operator_key, written by `idverify serve`")
-	url := fs.String("url", os.Getenv("IDVERIFY_DEMO_URL"), "server URL (default: from the keys file)")
+	keysPath := fs.String("keys", devKeysFile(), "JSON `file` with url, intake_key, reviewer_key and operator_key, written by idverify serve")
+	url := fs.String("url", os.Getenv("IDVERIFY_DEMO_URL"), "server `URL` (default: from the keys file)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: idverify demo [-keys file] [-url URL]\n\n"+
+			"Keys come from the keys file, or from IDVERIFY_DEMO_INTAKE_KEY, IDVERIFY_DEMO_REVIEWER_KEY\n"+
+			"and IDVERIFY_DEMO_OPERATOR_KEY when set.")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 
@@ -49,8 +59,11 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 		operator: os.Getenv("IDVERIFY_DEMO_OPERATOR_KEY")}
 	if c.intake == "" || c.reviewer == "" {
 		b, err := os.ReadFile(*keysPath)
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("no keys file at %s: start `go run ./cmd/idverify serve` first, or set IDVERIFY_DEMO_URL and IDVERIFY_DEMO_*_KEY", *keysPath)
+		}
 		if err != nil {
-			return fmt.Errorf("read keys: %w (start `go run ./cmd/idverify serve` first, or set IDVERIFY_DEMO_URL and IDVERIFY_DEMO_*_KEY)", err)
+			return fmt.Errorf("read keys file: %w", err)
 		}
 		var dk devKeys
 		if err := json.Unmarshal(b, &dk); err != nil {
@@ -63,6 +76,11 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if c.url == "" {
 		c.url = "http://127.0.0.1:8080"
+	}
+	// Check before submitting anything, so a missing key leaves no
+	// half-run demo behind.
+	if c.intake == "" || c.reviewer == "" {
+		return fmt.Errorf("demo needs an intake and a reviewer key: serve generates them only when IDVERIFY_INTAKE_KEYS and IDVERIFY_REVIEWER_KEYS are unset; otherwise set IDVERIFY_DEMO_INTAKE_KEY and IDVERIFY_DEMO_REVIEWER_KEY")
 	}
 	c.url = strings.TrimRight(c.url, "/")
 	return c.run(ctx)
@@ -157,7 +175,16 @@ func (c *demoClient) run(ctx context.Context) error {
 		if err := c.json(ctx, http.MethodGet, "/v1/accounts/"+dc.account+"/verifications/"+ids[i], c.intake, nil, &app); err != nil {
 			return err
 		}
-		var ident map[string]any
+		var ident struct {
+			Verified     bool   `json:"verified"`
+			SubjectType  string `json:"subject_type"`
+			NameMasked   string `json:"name_masked"`
+			NumberMasked string `json:"number_masked"`
+			Entitlements struct {
+				Resources   []string `json:"resources"`
+				VATInvoices bool     `json:"vat_invoices"`
+			} `json:"entitlements"`
+		}
 		if err := c.json(ctx, http.MethodGet, "/v1/accounts/"+dc.account+"/identity", c.intake, nil, &ident); err != nil {
 			return err
 		}
@@ -173,10 +200,15 @@ func (c *demoClient) run(ctx context.Context) error {
 		c.printf("\n== %s (account %s)\n", dc.label, dc.account)
 		c.printf("status:    %v", app["status"])
 		if rej, ok := app["rejection"].(map[string]any); ok {
-			c.printf("  reasons %v, resubmit allowed %v", rej["reasons"], rej["resubmit_allowed"])
+			c.printf("  reasons %v, may resubmit: %v", rej["reasons"], rej["resubmit_allowed"])
 		}
-		c.printf("\nidentity:  verified=%v type=%v name=%v number=%v entitlements=%v\n",
-			ident["verified"], ident["subject_type"], ident["name_masked"], ident["number_masked"], ident["entitlements"])
+		if ident.Verified {
+			c.printf("\nidentity:  verified %s, name %s, number %s; may buy %s resources, VAT invoices %s\n",
+				ident.SubjectType, ident.NameMasked, ident.NumberMasked, strings.Join(ident.Entitlements.Resources, ", "),
+				yesNo(ident.Entitlements.VATInvoices))
+		} else {
+			c.printf("\nidentity:  not verified; no resources, no VAT invoices\n")
+		}
 		c.printf("messages:  %d (%d unread)\n", len(msgs.Messages), msgs.UnreadCount)
 		for _, m := range msgs.Messages {
 			c.printf("           - %s\n", m.Subject)
@@ -209,6 +241,13 @@ func (c *demoClient) run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func maskPhone(p string) string {

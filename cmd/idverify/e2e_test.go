@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 func TestApplicationEndToEnd(t *testing.T) {
@@ -50,6 +52,12 @@ func TestApplicationEndToEnd(t *testing.T) {
 		map[string]any{"decision": "approve"}, &decided)
 	if code != http.StatusOK || decided.Status != "approved" {
 		t.Fatalf("approve: status %d, application %q", code, decided.Status)
+	}
+
+	for _, status := range []string{"submitted", "awaiting_review", "approved"} {
+		if n := testutil.ToFloat64(b.in.metrics.Transitions.WithLabelValues(status)); n != 1 {
+			t.Errorf("transitions metric for %s = %v, want 1", status, n)
+		}
 	}
 
 	var ident struct {

@@ -320,9 +320,10 @@ func (in *instance) routes(mux *http.ServeMux, r roles, keys *auth.Keys, m *metr
 	}
 	mux.Handle("GET /openapi.yaml", openapi.Handler())
 
+	transition := func(status string) { m.Transitions.WithLabelValues(status).Inc() }
 	api := http.NewServeMux()
-	producer.New(in.Store, in.relay, producer.Config{MaxPhotoBytes: in.cfg.MaxPhotoBytes, Now: now}, in.logger.With("component", "intake")).Register(api, keys)
-	reviewSrv := review.New(in.Store, in.relay, review.Config{ClaimTTL: in.cfg.ClaimTTL, Now: now}, in.logger.With("component", "review"))
+	producer.New(in.Store, in.relay, producer.Config{MaxPhotoBytes: in.cfg.MaxPhotoBytes, Now: now, Transition: transition}, in.logger.With("component", "intake")).Register(api, keys)
+	reviewSrv := review.New(in.Store, in.relay, review.Config{ClaimTTL: in.cfg.ClaimTTL, Now: now, Transition: transition}, in.logger.With("component", "review"))
 	reviewSrv.Register(api, keys)
 	mux.Handle("/v1/", instrument(m, api))
 

@@ -149,7 +149,7 @@ func printDevKeys(in *instance, logger *slog.Logger) {
 			dk.Operator = k.Key
 		}
 	}
-	fmt.Fprintf(os.Stderr, "\nTry it: go run ./cmd/idverify demo\nDashboard: %s/monitoring/ (any user name, operator key as password)\nDev mailbox: %s/dev/mailbox/\n\n", in.URL, in.URL)
+	fmt.Fprintf(os.Stderr, "\nKeys file for demo: %s\nTry it: go run ./cmd/idverify demo\nDashboard: %s/monitoring/ (any user name, operator key as password)\nDev mailbox: %s/dev/mailbox/\nReviewer console: %s/review/\n\n", devKeysFile(), in.URL, in.URL, in.URL)
 	b, _ := json.MarshalIndent(dk, "", "  ")
 	if err := os.WriteFile(devKeysFile(), b, 0o600); err != nil {
 		logger.Warn("could not write the development keys file; pass keys to demo by environment", "path", devKeysFile(), "error", err)

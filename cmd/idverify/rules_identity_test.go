@@ -520,7 +520,7 @@ func TestRulesICPNameCheck(t *testing.T) {
 		{name: "blank name", account: "acct-icp-org", body: `{"entity_name":"  "}`, status: http.StatusBadRequest,
 			code: "invalid_request", errors: []rulesFieldError{rulesField("entity_name", "required")}},
 		{name: "name over 200 characters", account: "acct-icp-org", body: `{"entity_name":"` + strings.Repeat("名", 201) + `"}`,
-			status: http.StatusBadRequest, code: "invalid_request", errors: []rulesFieldError{rulesField("entity_name", "required")}},
+			status: http.StatusBadRequest, code: "invalid_request", errors: []rulesFieldError{rulesField("entity_name", "too_long")}},
 		{name: "unknown member", account: "acct-icp-org", body: `{"name":"x"}`, status: http.StatusBadRequest, code: "invalid_json"},
 		{name: "unknown account", account: "acct-nobody", body: `{"entity_name":"x"}`, status: http.StatusNotFound, code: "account_not_found"},
 	}
