@@ -8,8 +8,11 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/idverify/idverify/problem"
 )
@@ -31,6 +34,14 @@ type Principal struct {
 // constant time, so lookups leak neither keys nor their lengths.
 type Keys struct {
 	entries []entry
+
+	// Logger, when set, receives one line per rejected request, at most
+	// one a second; the lines in between are counted in the next one.
+	Logger *slog.Logger
+
+	mu         sync.Mutex
+	lastLogAt  time.Time
+	suppressed int
 }
 
 type entry struct {
@@ -114,6 +125,7 @@ func (k *Keys) Require(scope string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := BearerToken(r)
 		if token == "" {
+			k.logRejected(r, scope, "missing key")
 			challenge(w, scope, "")
 			detail := "Send an API key as \"Authorization: Bearer <key>\"."
 			if scope == ScopeOperator {
@@ -124,15 +136,44 @@ func (k *Keys) Require(scope string, next http.Handler) http.Handler {
 		}
 		p, ok := k.Lookup(token)
 		if !ok {
+			k.logRejected(r, scope, "unknown key")
 			challenge(w, scope, "invalid_token")
 			problem.Write(w, r, problem.New(http.StatusUnauthorized, "invalid_api_key", "The API key is not valid."))
 			return
 		}
 		if p.Scope != scope {
+			k.logRejected(r, scope, "key of scope "+p.Scope)
 			problem.Write(w, r, problem.New(http.StatusForbidden, "wrong_scope",
 				fmt.Sprintf("This endpoint needs a key with the %s scope; the key sent has the %s scope.", scope, p.Scope)))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 	})
+}
+
+// logRejected logs a rejected request without the key, rate-limited to
+// one line a second, so a scan cannot flood the log.
+func (k *Keys) logRejected(r *http.Request, scope, reason string) {
+	if k.Logger == nil {
+		return
+	}
+	k.mu.Lock()
+	now := time.Now()
+	if now.Sub(k.lastLogAt) < time.Second {
+		k.suppressed++
+		k.mu.Unlock()
+		return
+	}
+	suppressed := k.suppressed
+	k.lastLogAt, k.suppressed = now, 0
+	k.mu.Unlock()
+	k.Logger.Warn("api key rejected", "reason", reason, "scope", scope, "method", r.Method,
+		"path", truncatePath(r.URL.Path), "remote_addr", r.RemoteAddr, "rejections_not_logged", suppressed)
+}
+
+func truncatePath(p string) string {
+	if len(p) > 200 {
+		return p[:200]
+	}
+	return p
 }

@@ -98,6 +98,7 @@ func start(ctx context.Context, cfg Config, r roles, logger *slog.Logger, now fu
 		return nil, fmt.Errorf("api keys: %w", err)
 	}
 	in.Keys = generated
+	apiKeys.Logger = logger.With("component", "auth")
 	cals := calendar.Default()
 	if cfg.CalendarFile != "" {
 		if cals, err = calendar.LoadFile(cfg.CalendarFile); err != nil {
