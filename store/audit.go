@@ -62,13 +62,23 @@ func (s *Store) appendAudit(ctx context.Context, tx *sqlx.Tx, applicationID, act
 	}
 	detail = truncate(detail, 255)
 	hash := auditHash(prev, applicationID, actor, action, detail, now)
-	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (application_id, actor, action, detail, created_at, prev_hash, hash)
+	res, err := tx.ExecContext(ctx, `INSERT INTO audit_log (application_id, actor, action, detail, created_at, prev_hash, hash)
 VALUES (?, ?, ?, ?, ?, ?, ?)`, applicationID, actor, action, detail, now, prev, hash)
 	if isDuplicate(err) {
 		return errRetryTransaction
 	}
 	if err != nil {
 		return fmt.Errorf("append audit entry: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("read audit entry id: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO audit_head (id, last_id, last_hash, updated_at) VALUES (1, ?, ?, ?)
+ON DUPLICATE KEY UPDATE last_id = VALUES(last_id), last_hash = VALUES(last_hash), updated_at = VALUES(updated_at)`,
+		id, hash, now)
+	if err != nil {
+		return fmt.Errorf("move audit chain head: %w", err)
 	}
 	return nil
 }
@@ -98,7 +108,8 @@ FROM audit_log WHERE application_id = ? ORDER BY id`, applicationID)
 
 // VerifyAuditChain walks the whole audit log and returns the id of the
 // first entry whose hash or link does not hold, or 0 when the chain is
-// intact.
+// intact. When the newest entries were deleted, it returns the id the
+// chain head records as the last entry.
 func (s *Store) VerifyAuditChain(ctx context.Context) (int64, error) {
 	prev := genesisHash
 	var after int64
@@ -110,7 +121,7 @@ FROM audit_log WHERE id > ? ORDER BY id LIMIT 1000`, after)
 			return 0, fmt.Errorf("read audit log: %w", err)
 		}
 		if len(batch) == 0 {
-			return 0, nil
+			return s.checkAuditHead(ctx, after, prev)
 		}
 		for _, e := range batch {
 			if e.PrevHash != prev || auditHash(e.PrevHash, e.ApplicationID, e.Actor, e.Action, e.Detail, e.CreatedAt) != e.Hash {
@@ -120,4 +131,28 @@ FROM audit_log WHERE id > ? ORDER BY id LIMIT 1000`, after)
 			after = e.ID
 		}
 	}
+}
+
+// checkAuditHead compares the end of the walked chain with the recorded
+// head and returns the head's entry id when they differ.
+func (s *Store) checkAuditHead(ctx context.Context, lastID int64, lastHash string) (int64, error) {
+	var head struct {
+		LastID   int64  `db:"last_id"`
+		LastHash string `db:"last_hash"`
+	}
+	err := s.db.GetContext(ctx, &head, "SELECT last_id, last_hash FROM audit_head WHERE id = 1")
+	if errors.Is(err, sql.ErrNoRows) {
+		if lastID == 0 {
+			return 0, nil
+		}
+		// Entries without a head: the head row itself was deleted.
+		return lastID, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read audit chain head: %w", err)
+	}
+	if head.LastID != lastID || head.LastHash != lastHash {
+		return head.LastID, nil
+	}
+	return 0, nil
 }

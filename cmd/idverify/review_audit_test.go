@@ -243,6 +243,18 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.ApplicationID, e.Actor, e.Action, e.De
 			},
 			want: release.ID,
 		},
+		{
+			// Deleting the newest entry leaves no broken link; the chain
+			// head, written with every entry, still names it.
+			name:   "newest entry deleted",
+			tamper: func() { exec("DELETE FROM audit_log WHERE id = ?", log[len(log)-1].ID) },
+			restore: func() {
+				e := log[len(log)-1]
+				exec(`INSERT INTO audit_log (id, application_id, actor, action, detail, created_at, prev_hash, hash)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.ApplicationID, e.Actor, e.Action, e.Detail, e.CreatedAt, e.PrevHash, e.Hash)
+			},
+			want: log[len(log)-1].ID,
+		},
 	}
 	for _, ed := range edits {
 		t.Run(ed.name, func(t *testing.T) {
