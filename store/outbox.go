@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -86,44 +87,40 @@ func (s *Store) PruneDispatched(ctx context.Context, age time.Duration) (int64, 
 	return n, nil
 }
 
-// RequeueStale puts back into the outbox the validation tasks of
-// applications still submitted and the delivery tasks of notifications
-// still pending after age. Work whose task still exists in Redis is not
-// duplicated: the relay's enqueue collides on the task id. It returns how
-// many tasks it put back.
-func (s *Store) RequeueStale(ctx context.Context, age time.Duration) (int, error) {
+// StaleWork returns the validation tasks of applications still submitted
+// and the delivery tasks of notifications still pending after age, except
+// those still waiting in the outbox for the relay. The caller re-queues
+// the ones Redis no longer holds.
+func (s *Store) StaleWork(ctx context.Context, age time.Duration) ([]tasks.Spec, error) {
 	cutoff := s.clock().Add(-age)
 	var apps []string
 	if err := s.db.SelectContext(ctx, &apps, "SELECT id FROM applications WHERE status = ? AND submitted_at < ? LIMIT 1000",
 		StatusSubmitted, cutoff); err != nil {
-		return 0, fmt.Errorf("list stale submissions: %w", err)
+		return nil, fmt.Errorf("list stale submissions: %w", err)
 	}
 	var notes []int64
 	if err := s.db.SelectContext(ctx, &notes, "SELECT id FROM notifications WHERE status = ? AND created_at < ? LIMIT 1000",
 		NotificationPending, cutoff); err != nil {
-		return 0, fmt.Errorf("list stale notifications: %w", err)
+		return nil, fmt.Errorf("list stale notifications: %w", err)
 	}
-	specs := make([]tasks.Spec, 0, len(apps)+len(notes))
+	candidates := make([]tasks.Spec, 0, len(apps)+len(notes))
 	for _, id := range apps {
-		specs = append(specs, tasks.Validate(id))
+		candidates = append(candidates, tasks.Validate(id))
 	}
 	for _, id := range notes {
-		specs = append(specs, tasks.Notify(id))
+		candidates = append(candidates, tasks.Notify(id))
 	}
-	n := 0
-	for _, spec := range specs {
+	var out []tasks.Spec
+	for _, spec := range candidates {
 		var dispatched sql.NullTime
 		err := s.db.GetContext(ctx, &dispatched, "SELECT dispatched_at FROM outbox WHERE task_id = ?", spec.ID)
 		if err == nil && !dispatched.Valid {
 			continue // still waiting for the relay
 		}
-		if err != nil && err != sql.ErrNoRows {
-			return n, fmt.Errorf("look up outbox task %s: %w", spec.ID, err)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("look up outbox task %s: %w", spec.ID, err)
 		}
-		if err := s.RequeueTask(ctx, spec); err != nil {
-			return n, err
-		}
-		n++
+		out = append(out, spec)
 	}
-	return n, nil
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -83,9 +84,14 @@ func (h *Handlers) HandleSweep(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 
-	stale, err := h.Store.RequeueStale(ctx, 10*time.Minute)
+	stale, err := h.requeueStale(ctx, log)
 	if err != nil {
-		return fmt.Errorf("re-queue stale work: %w", err)
+		return err
+	}
+	if pruned, err := h.Store.PruneDispatched(ctx, outboxRetention); err != nil {
+		return fmt.Errorf("prune outbox: %w", err)
+	} else if pruned > 0 {
+		log.Info("outbox pruned", "rows", pruned)
 	}
 	if restored+stale > 0 {
 		if h.Metrics != nil {
@@ -93,15 +99,49 @@ func (h *Handlers) HandleSweep(ctx context.Context, t *asynq.Task) error {
 		}
 		h.kick()
 	}
-	log.Info("deadline sweep finished", "open_reviews", len(open), "escalations_restored", restored, "stale_requeued", stale)
+	log.Info("deadline sweep finished", "open_reviews", len(open), "escalations_restored", restored, "stale_restored", stale)
 	return h.writeSweepResult(t, len(open), restored, stale)
+}
+
+// staleAfter is how long validation or delivery may wait before the
+// sweeper checks that its task still exists in Redis.
+const staleAfter = 10 * time.Minute
+
+// outboxRetention is how long dispatched outbox rows are kept, for
+// investigating what was sent to Redis and when.
+const outboxRetention = 7 * 24 * time.Hour
+
+// requeueStale re-creates the validation and delivery tasks of work that
+// has waited longer than staleAfter and whose task Redis lost. It returns
+// how many it re-created.
+func (h *Handlers) requeueStale(ctx context.Context, log *slog.Logger) (int, error) {
+	specs, err := h.Store.StaleWork(ctx, staleAfter)
+	if err != nil {
+		return 0, fmt.Errorf("list stale work: %w", err)
+	}
+	n := 0
+	for _, spec := range specs {
+		if h.Inspector != nil {
+			if _, err := h.Inspector.GetTaskInfo(spec.Queue, spec.ID); err == nil {
+				continue
+			} else if !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+				return n, fmt.Errorf("inspect task %s: %w", spec.ID, err)
+			}
+		}
+		if err := h.Store.RequeueTask(ctx, spec); err != nil {
+			return n, fmt.Errorf("re-create task %s: %w", spec.ID, err)
+		}
+		n++
+		log.Warn("task was missing from Redis; re-created", "lost_task_id", spec.ID)
+	}
+	return n, nil
 }
 
 func (h *Handlers) writeSweepResult(t *asynq.Task, open, restored, stale int) error {
 	if t.ResultWriter() == nil {
 		return nil
 	}
-	_, err := fmt.Fprintf(t.ResultWriter(), `{"open_reviews":%d,"escalations_restored":%d,"stale_requeued":%d}`, open, restored, stale)
+	_, err := fmt.Fprintf(t.ResultWriter(), `{"open_reviews":%d,"escalations_restored":%d,"stale_restored":%d}`, open, restored, stale)
 	return err
 }
 

@@ -169,6 +169,16 @@ func (e *envReader) oneOf(name, def string, allowed ...string) string {
 	return def
 }
 
+// checkRoles validates what depends on the process's roles: every API
+// process on real servers must sign console sessions with the same key.
+func (c Config) checkRoles(r roles) error {
+	if r.API && !c.Embedded() && c.ConsoleSessionKey == "" {
+		return fmt.Errorf("invalid configuration:\n  IDVERIFY_CONSOLE_SESSION_KEY: required for the API with real servers, " +
+			"so that every API process accepts the same reviewer sessions; generate it with `idverify keys`")
+	}
+	return nil
+}
+
 // loadConfig reads and validates the configuration. Every bad variable is
 // named in the returned error.
 func loadConfig(lookup func(string) (string, bool)) (Config, error) {
@@ -250,9 +260,6 @@ func loadConfig(lookup func(string) (string, bool)) (Config, error) {
 		if b, err := base64.StdEncoding.DecodeString(c.ConsoleSessionKey); err != nil || len(b) < console.MinSessionKeyBytes {
 			e.errs = append(e.errs, "IDVERIFY_CONSOLE_SESSION_KEY: must be standard base64 of at least 32 bytes")
 		}
-	} else if !c.Embedded() {
-		e.errs = append(e.errs, "IDVERIFY_CONSOLE_SESSION_KEY: required with real servers, so that every API process "+
-			"accepts the same reviewer sessions; generate it with `idverify keys`")
 	}
 	if c.SMS.URL != "" && c.SMS.Secret == "" {
 		e.errs = append(e.errs, "IDVERIFY_SMS_SECRET: required with IDVERIFY_SMS_URL")

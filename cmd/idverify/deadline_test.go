@@ -123,3 +123,53 @@ func TestSweeperRestoresLostEscalation(t *testing.T) {
 	}
 	t.Fatal("restored escalation did not raise the application to level 1")
 }
+
+// TestSweeperRestoresLostValidation deletes a validation task from Redis
+// before it runs and shows the sweeper re-creates it once the application
+// has waited too long.
+func TestSweeperRestoresLostValidation(t *testing.T) {
+	clock := newTestClock(time.Now())
+	b := setup(t, withClock(clock), withConfig(func(c *Config) { c.SweepInterval = time.Second }))
+	b.putAccount("acct-lost-validation")
+
+	// A paused queue keeps the task pending, so the test can lose it.
+	if err := b.in.inspector.PauseQueue(tasks.QueueCritical); err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		ID string `json:"id"`
+	}
+	if code := b.submit("acct-lost-validation", passportForm(), &created); code != http.StatusAccepted {
+		t.Fatalf("submit: status %d", code)
+	}
+	taskID := "validate:" + created.ID
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := b.in.inspector.GetTaskInfo(tasks.QueueCritical, taskID); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task %s never reached Redis", taskID)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := b.in.inspector.DeleteTask(tasks.QueueCritical, taskID); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.in.inspector.UnpauseQueue(tasks.QueueCritical); err != nil {
+		t.Fatal(err)
+	}
+
+	// Younger than ten minutes, the submission is left alone.
+	var v applicationView
+	b.do(http.MethodGet, "/v1/accounts/acct-lost-validation/verifications/"+created.ID, testIntakeKey, nil, &v)
+	if v.Status != "submitted" {
+		t.Fatalf("status %q before the sweeper acted, want submitted", v.Status)
+	}
+
+	clock.Set(time.Now().Add(11 * time.Minute))
+	b.waitStatus("acct-lost-validation", created.ID, "awaiting_review")
+	if n := testutil.ToFloat64(b.in.metrics.SweeperRestored); n < 1 {
+		t.Errorf("sweeper restored %v tasks, want at least the validation task", n)
+	}
+}

@@ -97,6 +97,9 @@ func runServer(ctx context.Context, r roles) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.checkRoles(r); err != nil {
+		return err
+	}
 	logger := newLogger(cfg)
 	if cfg.Embedded() && (!r.API || !r.Worker) {
 		return fmt.Errorf("%s needs IDVERIFY_REDIS_URL and IDVERIFY_MYSQL_DSN: in-process stores cannot be shared between processes; use idverify serve to try idverify", os.Args[1])
