@@ -78,6 +78,17 @@ func (k *Keys) Lookup(key string) (Principal, bool) {
 	return found, ok
 }
 
+// HasPrincipal reports whether some key still belongs to p, so a session
+// made from a key that was since removed can be ended.
+func (k *Keys) HasPrincipal(p Principal) bool {
+	for _, e := range k.entries {
+		if e.principal == p {
+			return true
+		}
+	}
+	return false
+}
+
 type principalKey struct{}
 
 // FromContext returns the authenticated principal of a request.

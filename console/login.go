@@ -91,8 +91,8 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 //
 // NOTE: sessions are stateless signed cookies, so signing out cannot
 // revoke a copy of the cookie taken earlier. Such a copy stays valid
-// until it expires (SessionTTL), and so does a session of a reviewer whose
-// API key was removed. Rotating the session key ends every session.
+// until it expires (SessionTTL). Removing the reviewer's API key, or
+// rotating the session key, ends the session.
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, s session) {
 	clearCookie(w, r, sessionCookie, Path)
 	c.logger.Info("reviewer signed out of the console", "reviewer", s.Reviewer)

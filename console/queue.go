@@ -100,7 +100,7 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, s session) {
 	// Build the rows and the page links.
 	now := c.cfg.Now()
 	for _, a := range apps {
-		sum := summarize(a, now)
+		sum := review.Summarize(a, now)
 		page.Rows = append(page.Rows, queueRow{
 			Summary: sum, URL: applicationURL(a.ID), Deadline: deadlineOf(sum, now),
 			ClaimedByMe: sum.Claim != nil && sum.Claim.Reviewer == s.Reviewer,

@@ -116,7 +116,16 @@ func (c *Console) readSession(r *http.Request) (session, bool) {
 	if err != nil {
 		return session{}, false
 	}
-	return c.decodeSession(ck.Value)
+	s, ok := c.decodeSession(ck.Value)
+	if !ok {
+		return session{}, false
+	}
+	// A reviewer whose key was removed loses the console at once, not
+	// when the session expires.
+	if !c.keys.HasPrincipal(auth.Principal{ID: s.Reviewer, Scope: auth.ScopeReview}) {
+		return session{}, false
+	}
+	return s, true
 }
 
 // setSessionCookie sends the session cookie: HttpOnly, SameSite=Strict,

@@ -184,27 +184,3 @@ func relative(d time.Duration) string {
 	}
 	return "in " + s
 }
-
-// summarize builds a queue row from an application the way the review API
-// does: overdue once the review deadline passed, and a claim only while
-// it is live.
-//
-// TODO: call review.Summarize once package review exports its summarize
-// function, so these two rules live in one place.
-func summarize(a store.Application, now time.Time) review.Summary {
-	s := review.Summary{
-		ID: a.ID, AccountID: a.AccountID, Status: a.Status, Kind: a.Kind, SubjectType: a.SubjectType,
-		Region: a.Region, DocumentType: a.DocumentType, NameMasked: a.NameMasked, NumberMasked: a.NumberMasked,
-		SubmittedAt: a.SubmittedAt, ReviewDueAt: a.ReviewDueAt, BreachAt: a.BreachAt,
-		EscalationLevel: a.EscalationLevel, Flags: []store.Flag{}, Checks: a.Checks,
-		DecidedBy: a.DecidedBy, DecidedAt: a.DecidedAt, Reasons: a.Reasons, ResubmitAllowed: a.ResubmitAllowed,
-	}
-	s.Overdue = a.Status == store.StatusAwaitingReview && a.ReviewDueAt != nil && !now.Before(*a.ReviewDueAt)
-	if a.Checks != nil && a.Checks.Flags != nil {
-		s.Flags = a.Checks.Flags
-	}
-	if a.ClaimedBy != "" && a.ClaimExpiresAt != nil && a.ClaimExpiresAt.After(now) {
-		s.Claim = &review.ClaimInfo{Reviewer: a.ClaimedBy, ExpiresAt: *a.ClaimExpiresAt}
-	}
-	return s
-}

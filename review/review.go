@@ -123,7 +123,10 @@ type ClaimInfo struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-func summarize(a store.Application, now time.Time) Summary {
+// Summarize builds a queue row from an application: overdue once its
+// review deadline passed while it awaits review, and a claim only while
+// the claim is live.
+func Summarize(a store.Application, now time.Time) Summary {
 	s := Summary{
 		ID: a.ID, AccountID: a.AccountID, Status: a.Status, Kind: a.Kind, SubjectType: a.SubjectType,
 		Region: a.Region, DocumentType: a.DocumentType, NameMasked: a.NameMasked, NumberMasked: a.NumberMasked,
@@ -221,7 +224,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	now := s.cfg.Now()
 	out := make([]Summary, 0, len(apps))
 	for _, a := range apps {
-		out = append(out, summarize(a, now))
+		out = append(out, Summarize(a, now))
 	}
 	resp := map[string]any{"applications": out, "limit": f.Limit, "offset": f.Offset}
 	if len(apps) == f.Limit {
@@ -260,7 +263,7 @@ func (s *Server) LoadDetail(r *http.Request, id string) (Detail, error) {
 	}
 	now := s.cfg.Now()
 	d := Detail{
-		Summary: summarize(app, now), Fields: *app.Fields, ConsentVersion: app.ConsentVersion, ConsentAt: app.ConsentAt,
+		Summary: Summarize(app, now), Fields: *app.Fields, ConsentVersion: app.ConsentVersion, ConsentAt: app.ConsentAt,
 		TermsAccepted: app.TermsAccepted, PhotoBytes: app.PhotoBytes,
 		PhotoURL: "/v1/review/applications/" + app.ID + "/photo", Note: app.Note, History: []Summary{},
 	}
@@ -270,7 +273,7 @@ func (s *Server) LoadDetail(r *http.Request, id string) (Detail, error) {
 	}
 	for _, o := range others {
 		if o.ID != app.ID {
-			d.History = append(d.History, summarize(o, now))
+			d.History = append(d.History, Summarize(o, now))
 		}
 	}
 	return d, nil
@@ -327,7 +330,7 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, summarize(app, s.cfg.Now()))
+	writeJSON(w, http.StatusOK, Summarize(app, s.cfg.Now()))
 }
 
 func (s *Server) release(w http.ResponseWriter, r *http.Request) {
@@ -403,7 +406,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, summarize(app, s.cfg.Now()))
+	writeJSON(w, http.StatusOK, Summarize(app, s.cfg.Now()))
 }
 
 // Decide records a decision by the request's reviewer and wakes the relay.
