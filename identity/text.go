@@ -102,8 +102,13 @@ func validateFullName(vs *violations, raw string) string {
 	}
 
 	var letters, digits int
-	for _, r := range name {
+	runes := []rune(name)
+	for i, r := range runes {
 		switch {
+		case (r == '\u200C' || r == '\u200D') && i > 0 && i < len(runes)-1 &&
+			usesJoiners(runes[i-1]) && usesJoiners(runes[i+1]):
+			// Zero width non-joiner and joiner between letters of scripts
+			// that shape with them, as Persian and Indic names do.
 		case isControl(r):
 			// Reported above.
 		case unicode.IsLetter(r):
@@ -116,8 +121,6 @@ func validateFullName(vs *violations, raw string) string {
 		case strings.ContainsRune(nameMarkup, r):
 			vs.add(field, CodeMarkup, "full_name must not contain markup characters such as < > & \" or `.")
 		default:
-			// NOTE: this rejects the zero width non-joiner U+200C, which some
-			// Persian and Indic names use between letters.
 			vs.add(field, CodeInvalidCharacters, "full_name may contain only letters, spaces, apostrophes, hyphens, periods, commas and middle dots.")
 		}
 	}
@@ -260,4 +263,17 @@ func splitCharacters(s string) []string {
 		chars = append(chars, s[start:])
 	}
 	return chars
+}
+
+// joinerScripts are the scripts whose spelling uses U+200C and U+200D.
+// In other scripts the two are invisible and only make equal-looking names
+// differ, so they stay rejected.
+var joinerScripts = []*unicode.RangeTable{
+	unicode.Arabic, unicode.Syriac, unicode.Devanagari, unicode.Bengali, unicode.Gurmukhi, unicode.Gujarati,
+	unicode.Oriya, unicode.Tamil, unicode.Telugu, unicode.Kannada, unicode.Malayalam, unicode.Sinhala,
+	unicode.Myanmar, unicode.Khmer,
+}
+
+func usesJoiners(r rune) bool {
+	return (unicode.IsLetter(r) || unicode.In(r, unicode.Mn, unicode.Mc)) && unicode.In(r, joinerScripts...)
 }

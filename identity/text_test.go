@@ -67,6 +67,9 @@ func TestFullName(t *testing.T) {
 		{name: "at sign", value: "anna@example", want: []string{"full_name:invalid_characters"}},
 		{name: "emoji", value: "Anna 😀", want: []string{"full_name:invalid_characters"}},
 		{name: "zero width joiner", value: "Anna\u200dEriksson", want: []string{"full_name:invalid_characters"}},
+		{name: "zero width joiner at the end", value: "نسرین\u200c", want: []string{"full_name:invalid_characters"}},
+		{name: "Persian zero width non-joiner", value: "نسرین\u200cدخت", want: []string{}, wantName: "نسرین\u200cدخت"},
+		{name: "Devanagari zero width joiner", value: "क्\u200dष राव", want: []string{}, wantName: "क्\u200dष राव"},
 		{name: "invalid UTF-8", value: "Anna \xc3\x28", want: []string{"full_name:invalid_utf8"}},
 	}
 	for _, tt := range tests {
