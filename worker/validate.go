@@ -55,9 +55,15 @@ func (h *Handlers) HandleValidate(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("record validation: %w", err)
 	}
 	if changed {
-		h.transition(updated.Status)
+		// The status this run set: by the time updated was read back, a
+		// fast reviewer may have decided already.
+		status := store.StatusRejected
+		if outcome.Checks.Passed {
+			status = store.StatusAwaitingReview
+		}
+		h.transition(status)
 		h.kick()
-		log.Info("application validated", "status", updated.Status, "failed_checks", len(outcome.Checks.Violations()))
+		log.Info("application validated", "status", status, "failed_checks", len(outcome.Checks.Violations()))
 	}
 	return h.writeResult(t, updated.Checks)
 }
