@@ -73,6 +73,9 @@ func (r *Relay) Dispatch(ctx context.Context) int {
 	total := 0
 	for ctx.Err() == nil {
 		pending, err := r.store.PendingTasks(ctx, 100)
+		if ctx.Err() != nil {
+			return total // shutting down: not a failure
+		}
 		if err != nil {
 			r.fail("outbox read failed", err, "")
 			return total
@@ -85,12 +88,17 @@ func (r *Relay) Dispatch(ctx context.Context) int {
 			ectx, cancel := context.WithTimeout(ctx, enqueueTimeout)
 			_, err := r.client.EnqueueContext(ectx, t.Spec().NewTask())
 			cancel()
+			if ctx.Err() != nil {
+				return total
+			}
 			if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
 				r.fail("enqueue failed; the task stays in the outbox", err, t.TaskID)
 				return total
 			}
 			if err := r.store.MarkDispatched(ctx, t.ID); err != nil {
-				r.fail("outbox update failed", err, t.TaskID)
+				if ctx.Err() == nil {
+					r.fail("outbox update failed", err, t.TaskID)
+				}
 				return total
 			}
 			total++

@@ -49,26 +49,27 @@ func (h *Handlers) HandleNotify(ctx context.Context, t *asynq.Task) error {
 	result, err := h.deliver(ctx, log, n, acct)
 	switch {
 	case result == deliverySkipped:
-		return h.finish(ctx, log, n, store.NotificationSkipped, nil)
+		return h.finish(ctx, t, log, n, store.NotificationSkipped, nil)
 	case result == deliveryRecorded:
 		h.delivered(n.Channel, "sent")
+		writeNotifyResult(t, n, store.NotificationSent)
 		return nil
 	case errors.Is(err, asynq.SkipRetry):
-		return h.finish(ctx, log, n, store.NotificationFailed, err)
+		return h.finish(ctx, t, log, n, store.NotificationFailed, err)
 	}
 
 	// Record.
 	if err == nil {
-		return h.finish(ctx, log, n, store.NotificationSent, nil)
+		return h.finish(ctx, t, log, n, store.NotificationSent, nil)
 	}
 	if errors.Is(err, notifier.ErrPermanent) {
-		return h.finish(ctx, log, n, store.NotificationFailed, fmt.Errorf("%w: %w", err, asynq.SkipRetry))
+		return h.finish(ctx, t, log, n, store.NotificationFailed, fmt.Errorf("%w: %w", err, asynq.SkipRetry))
 	}
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	if retried >= maxRetry {
 		// Last attempt: asynq archives the task and the row is marked failed.
-		return h.finish(ctx, log, n, store.NotificationFailed, err)
+		return h.finish(ctx, t, log, n, store.NotificationFailed, err)
 	}
 	if rerr := h.Store.RecordAttempt(ctx, n.ID, err.Error()); rerr != nil {
 		log.Error("recording a delivery attempt failed", "error", store.SafeError(rerr))
@@ -144,7 +145,7 @@ func (h *Handlers) deliver(ctx context.Context, log *slog.Logger, n store.Notifi
 // finish records a final status and returns cause (nil for sent and
 // skipped) so asynq archives a failed task. Every status but skipped
 // counts as one more delivery attempt.
-func (h *Handlers) finish(ctx context.Context, log *slog.Logger, n store.Notification, status string, cause error) error {
+func (h *Handlers) finish(ctx context.Context, t *asynq.Task, log *slog.Logger, n store.Notification, status string, cause error) error {
 	errText := ""
 	if cause != nil {
 		errText = cause.Error()
@@ -154,7 +155,17 @@ func (h *Handlers) finish(ctx context.Context, log *slog.Logger, n store.Notific
 		return fmt.Errorf("record notification %s: %w", status, err)
 	}
 	h.delivered(n.Channel, status)
+	writeNotifyResult(t, n, status)
 	return cause
+}
+
+// writeNotifyResult records the channel and outcome as the task result,
+// for operators reading asynqmon. It holds no personal data.
+func writeNotifyResult(t *asynq.Task, n store.Notification, status string) {
+	if t.ResultWriter() == nil {
+		return
+	}
+	fmt.Fprintf(t.ResultWriter(), `{"notification_id":%d,"event":%q,"channel":%q,"status":%q}`, n.ID, n.Event, n.Channel, status)
 }
 
 func (h *Handlers) delivered(channel, outcome string) {

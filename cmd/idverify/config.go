@@ -361,6 +361,11 @@ func (c Config) logAttrs() []any {
 		"sms_secret": hide(c.SMS.Secret), "webhook_url": c.Webhook.URL, "webhook_secret": hide(c.Webhook.Secret),
 		"calendar_file": c.CalendarFile, "max_photo_bytes": strconv.FormatInt(c.MaxPhotoBytes, 10),
 		"claim_ttl": c.ClaimTTL.String(), "concurrency": strconv.Itoa(c.Concurrency),
+		"relay_interval": c.RelayInterval.String(), "shutdown_timeout": c.ShutdownTimeout.String(),
+		"mail_from": c.SMTP.From, "smtp_username": c.SMTP.Username, "smtp_auth": c.SMTP.Auth,
+		"sms_key_id": c.SMS.KeyID, "sms_sender": c.SMS.Sender, "leads_email": c.LeadsEmail,
+		"operations_email": c.OperationsEmail, "console_url": c.ConsoleURL,
+		"intake_keys": keyNames(c.IntakeKeys), "reviewer_keys": keyNames(c.ReviewerKeys), "operator_keys": keyNames(c.OperatorKeys),
 		"sweep_interval": c.SweepInterval.String(), "retry_base_delay": c.RetryBaseDelay.String(), "retry_max_delay": c.RetryMaxDelay.String(), "task_check_interval": c.TaskCheckInterval.String(), "log_format": c.LogFormat, "log_level": c.LogLevel,
 	}
 	names := make([]string, 0, len(attrs))
@@ -373,6 +378,19 @@ func (c Config) logAttrs() []any {
 		out = append(out, slog.String(k, attrs[k]))
 	}
 	return out
+}
+
+// keyNames returns the names of a "name:key,..." list, without the keys.
+func keyNames(list string) string {
+	if list == "" {
+		return "(generated)"
+	}
+	var names []string
+	for _, item := range strings.Split(list, ",") {
+		name, _, _ := strings.Cut(strings.TrimSpace(item), ":")
+		names = append(names, name)
+	}
+	return strings.Join(names, ",")
 }
 
 func redactURL(u string) string {

@@ -106,8 +106,11 @@ func TestConfigSecretFromFile(t *testing.T) {
 		t.Errorf("password from file = %q, want s3cret", c.SMTP.Password)
 	}
 	for _, a := range c.logAttrs() {
-		if strings.Contains(a.(interface{ String() string }).String(), "s3cret") {
-			t.Errorf("logged configuration shows the secret: %v", a)
+		text := a.(interface{ String() string }).String()
+		for _, secret := range []string{"s3cret", "intake-key-0123456789", "review-key-0123456789", testFPKey} {
+			if strings.Contains(text, secret) {
+				t.Errorf("logged configuration shows a secret: %v", a)
+			}
 		}
 	}
 }

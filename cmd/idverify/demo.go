@@ -43,8 +43,9 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 	url := fs.String("url", os.Getenv("IDVERIFY_DEMO_URL"), "server `URL` (default: from the keys file)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: idverify demo [-keys file] [-url URL]\n\n"+
-			"Keys come from the keys file, or from IDVERIFY_DEMO_INTAKE_KEY, IDVERIFY_DEMO_REVIEWER_KEY\n"+
-			"and IDVERIFY_DEMO_OPERATOR_KEY when set.")
+			"Keys come from the keys file that idverify serve writes, or, for any other server, from\n"+
+			"IDVERIFY_DEMO_INTAKE_KEY, IDVERIFY_DEMO_REVIEWER_KEY and IDVERIFY_DEMO_OPERATOR_KEY, with the\n"+
+			"server's URL in IDVERIFY_DEMO_URL or -url.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -73,6 +74,7 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 		if c.url == "" {
 			c.url = dk.URL
 		}
+		c.printf("keys and URL from %s\n", *keysPath)
 	}
 	if c.url == "" {
 		c.url = "http://127.0.0.1:8080"
@@ -223,7 +225,7 @@ func (c *demoClient) run(ctx context.Context) error {
 		Subject string   `json:"subject"`
 	}
 	if err := c.json(ctx, http.MethodGet, "/dev/mailbox.json", c.operator, nil, &mails); err != nil {
-		c.printf("\n(emails: %v)\n", err)
+		c.printf("\n(no development mailbox on this server; emails went to its SMTP server, if one is set)\n")
 	} else {
 		c.printf("\n== emails captured by the dev mailbox (%s/dev/mailbox/)\n", c.url)
 		for _, m := range mails {

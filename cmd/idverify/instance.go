@@ -81,6 +81,13 @@ func start(ctx context.Context, cfg Config, r roles, logger *slog.Logger, now fu
 	in := &instance{cfg: cfg, logger: logger}
 	defer func() {
 		if err != nil {
+			if in.stopLoops != nil {
+				in.stopLoops()
+			}
+			if in.server != nil {
+				in.server.Shutdown()
+			}
+			in.loops.Wait()
 			in.closeStores()
 		}
 	}()
@@ -118,6 +125,18 @@ func start(ctx context.Context, cfg Config, r roles, logger *slog.Logger, now fu
 	in.stopLoops = stop
 	in.loop(func() { in.relay.Run(loopCtx) })
 
+	// Take the port before starting workers, so a taken address stops
+	// the process before it fetches any task.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("IDVERIFY_ADDR %s: %w (every api, worker and serve process needs its own address)", cfg.Addr, err)
+	}
+	defer func() {
+		if err != nil {
+			ln.Close()
+		}
+	}()
+
 	if r.Worker {
 		if err := in.startWorker(loopCtx, cals, m, now); err != nil {
 			return nil, err
@@ -127,10 +146,6 @@ func start(ctx context.Context, cfg Config, r roles, logger *slog.Logger, now fu
 	mux := http.NewServeMux()
 	if err := in.routes(mux, r, apiKeys, m, now); err != nil {
 		return nil, err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("IDVERIFY_ADDR %s: %w", cfg.Addr, err)
 	}
 	in.URL = "http://" + ln.Addr().String()
 	in.http = &http.Server{
@@ -260,6 +275,9 @@ func (in *instance) startWorker(ctx context.Context, cals *calendar.Set, m *metr
 		mailCfg.Port, _ = strconv.Atoi(port)
 		mailCfg.TLS = "none"
 	}
+	if mailCfg.Host == "" {
+		in.logger.Warn("IDVERIFY_SMTP_HOST is not set: email notifications are skipped")
+	}
 	if mailCfg.Host != "" {
 		mailer, err := notifier.NewMailer(mailCfg, in.logger.With("component", "email"))
 		if err != nil {
@@ -273,9 +291,11 @@ func (in *instance) startWorker(ctx context.Context, cals *calendar.Set, m *metr
 			return fmt.Errorf("IDVERIFY_SMS_*: %w", err)
 		}
 		deps.SMS = gw
-	} else {
+	} else if cfg.Embedded() {
 		in.DevSMS = notifier.NewDevSMS(in.logger.With("component", "dev-sms"))
 		deps.SMS = in.DevSMS
+	} else {
+		in.logger.Warn("IDVERIFY_SMS_URL is not set: SMS notifications are skipped")
 	}
 	if cfg.Webhook.URL != "" {
 		wh, err := notifier.NewWebhook(cfg.Webhook, nil)
