@@ -2,8 +2,10 @@ package problem
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -11,7 +13,7 @@ import (
 )
 
 // ForError maps a domain error to its problem. The second result is false
-// for errors with no mapping, which the caller logs and answers with 500.
+// for errors with no mapping, which the caller logs and turns into a 500.
 func ForError(err error) (Problem, bool) {
 	var open *store.OpenApplicationError
 	var early *store.ChangeTooEarlyError
@@ -59,4 +61,24 @@ func ForError(err error) (Problem, bool) {
 		return New(http.StatusServiceUnavailable, "timeout", "The request timed out; retry it."), true
 	}
 	return Problem{}, false
+}
+
+// WriteError writes the problem that ForError maps err to. An error with
+// no mapping is logged once, with database values removed, and gets a
+// generic 500 that reveals nothing of it.
+func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	if p, ok := ForError(err); ok {
+		Write(w, r, p)
+		return
+	}
+	logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", store.SafeError(err))
+	Write(w, r, New(http.StatusInternalServerError, "internal_error", "The server failed to handle the request; retry later."))
+}
+
+// WriteJSON writes v as a JSON response that no cache keeps.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
 }

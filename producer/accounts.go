@@ -107,7 +107,7 @@ func (s *Server) putAccount(w http.ResponseWriter, r *http.Request) {
 	if created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, accountResponse{
+	problem.WriteJSON(w, status, accountResponse{
 		ID: acct.ID, Email: acct.Email, Phone: acct.Phone, Locale: acct.Locale,
 		Subscriptions: subscriptionsOutput{Email: acct.SubscribeEmail, SMS: acct.SubscribeSMS},
 		CreatedAt:     acct.CreatedAt, UpdatedAt: acct.UpdatedAt,
@@ -183,11 +183,11 @@ func (s *Server) getIdentity(w http.ResponseWriter, r *http.Request) {
 	if len(apps) == 1 && apps[0].Open() {
 		resp.OpenApplication = &openApplication{ID: apps[0].ID, Status: apps[0].Status, Kind: apps[0].Kind}
 	}
-	writeJSON(w, http.StatusOK, resp)
+	problem.WriteJSON(w, http.StatusOK, resp)
 }
 
-// entitlementsFor returns what an identity may buy and use: individuals buy
-// individual resources and get no VAT invoices; organizations buy
+// entitlementsFor returns the entitlements of a subject type. Individuals
+// buy individual resources and get no VAT invoices. Organizations buy
 // organization resources and may request VAT invoices.
 func entitlementsFor(subjectType string) entitlements {
 	switch subjectType {
@@ -254,7 +254,7 @@ func (s *Server) icpNameCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := icpResponse{Verified: name != ""}
 	resp.Matches = name != "" && identity.NameKey(name) == identity.NameKey(req.EntityName)
-	writeJSON(w, http.StatusOK, resp)
+	problem.WriteJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
@@ -298,7 +298,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	if len(msgs) == limit {
 		resp["next_before"] = msgs[len(msgs)-1].ID
 	}
-	writeJSON(w, http.StatusOK, resp)
+	problem.WriteJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) markRead(w http.ResponseWriter, r *http.Request) {
@@ -316,5 +316,5 @@ func (s *Server) markRead(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, msg)
+	problem.WriteJSON(w, http.StatusOK, msg)
 }

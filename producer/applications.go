@@ -32,8 +32,8 @@ var formFields = map[string]bool{
 
 var applicationIDPattern = regexp.MustCompile(`^app_[0-9A-HJKMNP-TV-Z]{26}$`)
 
-// multipartOverhead is what the body may carry besides the photo and the
-// text fields: boundaries and part headers.
+// multipartOverhead is the allowance for boundaries and part headers in
+// the body, on top of the photo and text field limits.
 const multipartOverhead = 64 << 10
 
 type submission struct {
@@ -341,7 +341,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		s.logger.Info("application submitted", "application_id", app.ID, "kind", app.Kind, "subject_type", app.SubjectType)
 	}
 	w.Header().Set("Location", "/v1/accounts/"+id+"/verifications/"+app.ID)
-	writeJSON(w, http.StatusAccepted, map[string]any{
+	problem.WriteJSON(w, http.StatusAccepted, map[string]any{
 		"id": app.ID, "status": status, "kind": app.Kind, "submitted_at": app.SubmittedAt,
 	})
 }
@@ -397,7 +397,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 	if len(apps) == limit {
 		resp["next_before"] = apps[len(apps)-1].ID
 	}
-	writeJSON(w, http.StatusOK, resp)
+	problem.WriteJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
@@ -410,7 +410,7 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toResponse(app))
+	problem.WriteJSON(w, http.StatusOK, toResponse(app))
 }
 
 func (s *Server) withdraw(w http.ResponseWriter, r *http.Request) {
@@ -430,5 +430,5 @@ func (s *Server) withdraw(w http.ResponseWriter, r *http.Request) {
 	s.kick.Kick()
 	s.cfg.Transition(app.Status)
 	s.logger.Info("application withdrawn", "application_id", app.ID)
-	writeJSON(w, http.StatusOK, toResponse(app))
+	problem.WriteJSON(w, http.StatusOK, toResponse(app))
 }

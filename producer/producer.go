@@ -1,12 +1,11 @@
 // Package producer is the intake API: callers register accounts, submit
 // verification applications, follow them, withdraw them, and read the
 // message center. It checks the shape of each request only, stores the
-// application with its outbox task in one transaction and answers 202; the
-// workers do everything else.
+// application with its outbox task in one transaction and responds 202.
+// The workers do everything else.
 package producer
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -90,22 +89,8 @@ func accountID(w http.ResponseWriter, r *http.Request) string {
 	return id
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-// writeError answers err with its problem, or logs it and answers 500.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	if p, ok := problem.ForError(err); ok {
-		problem.Write(w, r, p)
-		return
-	}
-	s.logger.Error("intake request failed", "method", r.Method, "path", r.URL.Path, "error", store.SafeError(err))
-	problem.Write(w, r, problem.New(http.StatusInternalServerError, "internal_error",
-		"The server failed to handle the request; retry later."))
+	problem.WriteError(w, r, s.logger, err)
 }
 
 // decodeJSON reads the JSON body into v; see problem.DecodeJSON.

@@ -4,7 +4,6 @@
 package review
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -71,20 +70,8 @@ func (s *Server) Register(mux *http.ServeMux, keys *auth.Keys) {
 	route("GET /v1/review/reasons", s.reasons)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	if p, ok := problem.ForError(err); ok {
-		problem.Write(w, r, p)
-		return
-	}
-	s.logger.Error("review request failed", "method", r.Method, "path", r.URL.Path, "error", store.SafeError(err))
-	problem.Write(w, r, problem.New(http.StatusInternalServerError, "internal_error", "The server failed to handle the request; retry later."))
+	problem.WriteError(w, r, s.logger, err)
 }
 
 func reviewer(r *http.Request) string {
@@ -117,7 +104,7 @@ type Summary struct {
 	ResubmitAllowed *bool         `json:"resubmit_allowed,omitempty"`
 }
 
-// ClaimInfo says who holds a live claim and until when.
+// ClaimInfo is the holder of a live claim and its end.
 type ClaimInfo struct {
 	Reviewer  string    `json:"reviewer"`
 	ExpiresAt time.Time `json:"expires_at"`
@@ -230,10 +217,10 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	if len(apps) == f.Limit {
 		resp["next_offset"] = f.Offset + f.Limit
 	}
-	writeJSON(w, http.StatusOK, resp)
+	problem.WriteJSON(w, http.StatusOK, resp)
 }
 
-// Detail is everything a reviewer sees about one application.
+// Detail is the full view of one application for a reviewer.
 type Detail struct {
 	Summary
 	Fields         store.Fields `json:"fields"`
@@ -285,7 +272,7 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	problem.WriteJSON(w, http.StatusOK, d)
 }
 
 // ServePhoto writes an application's photo after recording the read in
@@ -330,7 +317,7 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, Summarize(app, s.cfg.Now()))
+	problem.WriteJSON(w, http.StatusOK, Summarize(app, s.cfg.Now()))
 }
 
 func (s *Server) release(w http.ResponseWriter, r *http.Request) {
@@ -406,7 +393,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, Summarize(app, s.cfg.Now()))
+	problem.WriteJSON(w, http.StatusOK, Summarize(app, s.cfg.Now()))
 }
 
 // Decide records a decision by the request's reviewer and wakes the relay.
@@ -436,9 +423,9 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
+	problem.WriteJSON(w, http.StatusOK, map[string]any{"entries": entries})
 }
 
 func (s *Server) reasons(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"reasons": store.ReasonCodes})
+	problem.WriteJSON(w, http.StatusOK, map[string]any{"reasons": store.ReasonCodes})
 }
