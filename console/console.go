@@ -236,8 +236,8 @@ func (c *Console) renderInternalError(w http.ResponseWriter, r *http.Request, ap
 }
 
 // logRejection logs a rejected sign-in or form at most once a minute per
-// message, with the number of repeats left out since the last line. A
-// flood of bad requests so writes one line per minute and message.
+// message, with the number of repeats left out since the last line, so a
+// flood of bad requests writes one line per minute and message.
 func (c *Console) logRejection(r *http.Request, message string) {
 	ok, dropped := c.rejection.allow(message)
 	if !ok {

@@ -1,7 +1,7 @@
 // Package outbox moves tasks stored in MySQL (the outbox table) into
 // Redis. A state change and its task are written in one transaction, so a
-// task is never lost when Redis is down: the relay enqueues it once Redis
-// answers again. Task ids are deterministic, so a task enqueued twice
+// task is not lost when Redis is down: the relay enqueues it once Redis is
+// reachable again. Task ids are deterministic, so a task enqueued twice
 // exists once.
 package outbox
 
@@ -39,7 +39,7 @@ func NewRelay(s *store.Store, client *asynq.Client, logger *slog.Logger, interva
 	return &Relay{store: s, client: client, logger: logger, interval: interval, kick: make(chan struct{}, 1)}
 }
 
-// Kick asks the relay to dispatch now. It never blocks.
+// Kick wakes the relay to dispatch now. It never blocks.
 func (r *Relay) Kick() {
 	select {
 	case r.kick <- struct{}{}:

@@ -153,8 +153,8 @@ func KeyID(sealed []byte) string {
 }
 
 // Fingerprint returns HMAC-SHA256(fingerprint key, domain || 0 || value):
-// equal inputs give equal fingerprints, and without the key nobody can
-// test a guess. domain separates kinds of values ("identity", "photo").
+// equal inputs give equal fingerprints, and without the key a guess
+// cannot be tested. domain separates kinds of values ("identity", "photo").
 func (k *Keyring) Fingerprint(domain string, value []byte) []byte {
 	mac := hmac.New(sha256.New, k.fingerprint)
 	mac.Write([]byte(domain))

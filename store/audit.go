@@ -50,7 +50,7 @@ func auditHash(prev, applicationID, actor, action, detail string, at time.Time) 
 
 // appendAudit adds an entry at the end of the chain inside tx. The unique
 // prev_hash column lets only one of two concurrent appends extend the same
-// entry; the other fails with a duplicate key and its transaction is
+// entry. The other fails with a duplicate key, so its transaction is
 // retried.
 func (s *Store) appendAudit(ctx context.Context, tx *sqlx.Tx, applicationID, actor, action, detail string, now time.Time) error {
 	var prev string

@@ -67,8 +67,8 @@ const (
 	NotificationFailed  = "failed"
 )
 
-// EventData is what a notification's templates may show. It holds no
-// personal data.
+// EventData is the data a notification's templates may show. It contains
+// no personal data.
 type EventData struct {
 	ApplicationID   string     `json:"application_id"`
 	Kind            string     `json:"kind,omitempty"`

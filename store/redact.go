@@ -9,9 +9,9 @@ import (
 )
 
 // SafeError returns err's text fit for logs, task results and metrics. A
-// MySQL error message can quote the values of the statement (a duplicate
-// key, or a value too long for go-mysql-server), so its message is
-// replaced by its error number; the context around it stays.
+// MySQL error message can quote the statement's values, such as a
+// duplicate key or a value too long for go-mysql-server. So the message
+// is replaced by its error number, and the context around it stays.
 func SafeError(err error) string {
 	if err == nil {
 		return ""

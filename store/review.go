@@ -174,10 +174,10 @@ updated_at = ? WHERE id = ?`, status, string(reasons), noteEnc, resubmit, review
 }
 
 // bindIdentity takes a quota slot for app's identity and makes it the
-// account's identity. The bindings table holds one row per (fingerprint,
-// slot) with slots 1..Quota; its primary key makes two transactions that
-// race for the last slot collide, and the loser moves to the next slot or
-// fails with ErrQuotaExceeded.
+// account's identity. The bindings table has one row per (fingerprint,
+// slot), slots 1..Quota. Its primary key makes two transactions that race
+// for the last slot collide, so the loser moves to the next slot or fails
+// with ErrQuotaExceeded.
 func (s *Store) bindIdentity(ctx context.Context, tx *sqlx.Tx, app Application, now time.Time) error {
 	if len(app.IdentityFingerprint) == 0 {
 		return fmt.Errorf("application %s has no identity fingerprint", app.ID)
@@ -220,15 +220,15 @@ func (s *Store) takeSlot(ctx context.Context, tx *sqlx.Tx, app Application, now 
 		app.IdentityFingerprint); err != nil {
 		return fmt.Errorf("read identity bindings: %w", err)
 	}
-	taken := make(map[int]bool)
+	usedSlots := make(map[int]bool)
 	for _, u := range used {
 		if u.AccountID == app.AccountID {
 			return nil // this account already holds the identity
 		}
-		taken[u.Slot] = true
+		usedSlots[u.Slot] = true
 	}
 	for slot := 1; slot <= Quota(app.SubjectType); slot++ {
-		if taken[slot] {
+		if usedSlots[slot] {
 			continue
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO identity_bindings (fingerprint, slot, account_id, application_id,
@@ -317,8 +317,8 @@ func (s *Store) ListReview(ctx context.Context, f ReviewFilter) ([]Application, 
 		where = append(where, "subject_type = ?")
 		args = append(args, f.SubjectType)
 	}
-	// Only an application still awaiting review can be overdue, as the
-	// API's overdue member says.
+	// Only an application still awaiting review can be overdue, which is
+	// how the API's overdue member is defined.
 	if f.Overdue != nil {
 		if *f.Overdue {
 			where = append(where, "status = ? AND review_due_at IS NOT NULL AND review_due_at <= ?")
@@ -356,9 +356,9 @@ func (s *Store) ListReview(ctx context.Context, f ReviewFilter) ([]Application, 
 	return out, nil
 }
 
-// Escalate raises an undecided application to level (1: priority rises
-// and the reviewer leads hear of it; 2: breach, operations hear of it and
-// the applicant is told of the delay). It returns false when the
+// Escalate raises an undecided application to level. Level 1 raises its
+// priority and notifies the reviewer leads. Level 2 is a breach: it
+// notifies operations and the applicant, who learns of the delay. It returns false when the
 // application was decided or already at that level, so a repeat or a late
 // task changes nothing.
 func (s *Store) Escalate(ctx context.Context, applicationID string, level int) (bool, error) {

@@ -58,7 +58,7 @@ WHERE photo_fingerprint = ? AND account_id <> ?`, photoFingerprint, accountID)
 	return n, nil
 }
 
-// ValidationOutcome is what automatic validation found.
+// ValidationOutcome is the result of automatic validation.
 type ValidationOutcome struct {
 	Checks              Checks
 	IdentityFingerprint []byte
@@ -117,8 +117,8 @@ review_due_at = ?, breach_at = ?, updated_at = ? WHERE id = ?`,
 			if err := s.addTask(ctx, tx, tasks.Escalate(applicationID, 2, breach), now); err != nil {
 				return err
 			}
-			// Entering review tells nobody but webhook receivers, which
-			// follow every status change.
+			// Entering review notifies webhook receivers only, because
+			// they follow every status change.
 			if !s.webhooks() {
 				return nil
 			}

@@ -12,9 +12,9 @@ import (
 )
 
 // RunSweepScheduler enqueues the deadline sweep once per period until ctx
-// ends. Every process runs this loop; the sweep task's id names its
-// period, and asynq keeps the id after the sweep finishes, so each period
-// gets one sweep however many processes run.
+// ends. Every process runs this loop. The sweep task's id names its period
+// and asynq keeps the id after the sweep finishes, so each period gets one
+// sweep however many processes run.
 func RunSweepScheduler(ctx context.Context, client *asynq.Client, period time.Duration, now func() time.Time, logger *slog.Logger) {
 	if now == nil {
 		now = time.Now

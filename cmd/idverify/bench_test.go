@@ -9,8 +9,8 @@ import (
 )
 
 // BenchmarkSubmit measures the intake path: a multipart submission with
-// a 87 KiB JPEG, parsed, sealed and stored with its outbox rows in one
-// transaction, answered 202. Accounts are created before the timer starts.
+// an 87 KiB JPEG, parsed, sealed and stored with its outbox rows in one
+// transaction, with a 202 response. Accounts are created before the timer starts.
 func BenchmarkSubmit(b *testing.B) {
 	bb := setup(b, withConfig(func(c *Config) { c.LogLevel = "error" }))
 	for i := range b.N {

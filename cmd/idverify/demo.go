@@ -336,7 +336,7 @@ func (c *demoClient) do(req *http.Request, key string, out any) error {
 	}
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("%s %s: decode answer: %w", req.Method, req.URL.Path, err)
+			return fmt.Errorf("%s %s: decode response: %w", req.Method, req.URL.Path, err)
 		}
 	}
 	return nil

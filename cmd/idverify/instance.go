@@ -312,7 +312,7 @@ func (in *instance) startWorker(ctx context.Context, cals *calendar.Set, m *metr
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		RetryDelayFunc:           backoff(cfg.RetryBaseDelay, cfg.RetryMaxDelay),
 		DelayedTaskCheckInterval: cfg.TaskCheckInterval,
-		// An idle worker polls its queues at most once a second.
+		// An idle worker polls its queues at least once a second.
 		TaskCheckInterval: min(cfg.TaskCheckInterval, time.Second),
 		Logger:            asynqLogger{in.logger.With("component", "asynq")},
 		LogLevel:          asynq.WarnLevel,
@@ -433,10 +433,11 @@ func (in *instance) smsJSON(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(out)
 }
 
-// shutdown stops the process in order: stop accepting HTTP and finish
-// requests in flight; stop the relay and scheduler loops; stop fetching
-// tasks and let in-flight tasks finish within the shutdown timeout (asynq
-// returns unfinished ones to the queue); close Redis and MySQL last.
+// shutdown stops the process in order. First HTTP stops accepting and
+// finishes the requests in flight. Then the relay and scheduler loops
+// stop. Then the workers stop fetching and let in-flight tasks finish
+// within the shutdown timeout, and asynq returns unfinished ones to the
+// queue. Redis and MySQL close last.
 func (in *instance) shutdown(ctx context.Context) error {
 	var errs []error
 	if in.http != nil {
@@ -492,8 +493,8 @@ func backoff(base, max time.Duration) asynq.RetryDelayFunc {
 	}
 }
 
-// devKeysFile is where serve writes generated development keys, so that
-// `idverify demo` finds them.
+// devKeysFile returns the path where serve writes the generated
+// development keys, so that `idverify demo` finds them.
 func devKeysFile() string { return filepath.Join(os.TempDir(), "idverify-dev-keys.json") }
 
 // asynqLogger adapts slog to asynq's logger interface.

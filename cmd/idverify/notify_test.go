@@ -164,9 +164,9 @@ func (b *bundle) waitCompleted(taskID string) {
 }
 
 // TestNotifyWorkerStoppedAfterGatewayAccepted stops the worker while the
-// gateway has accepted an SMS but not yet answered, starts a new one, and
-// shows the retry carries the same idempotency key, so a de-duplicating
-// gateway delivers the message once.
+// gateway has accepted an SMS but not yet responded, and starts a new one.
+// The retry carries the same idempotency key, so a de-duplicating gateway
+// delivers the message once.
 func TestNotifyWorkerStoppedAfterGatewayAccepted(t *testing.T) {
 	b := setup(t, withConfig(func(c *Config) { c.ShutdownTimeout = time.Second }))
 	release := make(chan struct{})

@@ -62,13 +62,13 @@ func TestQuotaUnderConcurrentApprovals(t *testing.T) {
 			close(start)
 			wg.Wait()
 
-			approved, refused := 0, 0
+			approved, quotaExceeded := 0, 0
 			for i := range statuses {
 				switch {
 				case statuses[i] == http.StatusOK:
 					approved++
 				case statuses[i] == http.StatusConflict && codes[i] == "quota_exceeded":
-					refused++
+					quotaExceeded++
 				default:
 					t.Errorf("approval %d: status %d code %q, want 200 or 409 quota_exceeded", i, statuses[i], codes[i])
 				}
@@ -76,8 +76,8 @@ func TestQuotaUnderConcurrentApprovals(t *testing.T) {
 			if approved != tc.quota {
 				t.Errorf("%d approvals succeeded, want exactly %d", approved, tc.quota)
 			}
-			if refused != accounts-tc.quota {
-				t.Errorf("%d approvals refused with quota_exceeded, want %d", refused, accounts-tc.quota)
+			if quotaExceeded != accounts-tc.quota {
+				t.Errorf("%d approvals rejected with quota_exceeded, want %d", quotaExceeded, accounts-tc.quota)
 			}
 
 			var bound int

@@ -581,8 +581,8 @@ func TestRulesIdempotencyKey(t *testing.T) {
 			if again.ID != first.ID || again.Kind != first.Kind || !again.SubmittedAt.Equal(first.SubmittedAt) {
 				t.Errorf("replay = %+v, want the first application %+v", again, first)
 			}
-			// The first response said submitted; a replay says it again
-			// even after validation moved the application on.
+			// The first response had status submitted, and a replay
+			// repeats it even after validation moved the application on.
 			if again.Status != "submitted" {
 				t.Errorf("replay status = %q, want the first response's submitted", again.Status)
 			}

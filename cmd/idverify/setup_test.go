@@ -187,12 +187,13 @@ type smsGateway struct {
 	server *httptest.Server
 	mu     sync.Mutex
 	got    []smsRequest
-	// fail makes the gateway answer this many requests with 503 first.
+	// fail is how many requests get 503 before the gateway accepts any.
 	fail int
-	// status, when set, answers every request with it instead of 202.
+	// status, when set, is the response status of every request instead
+	// of 202.
 	status int
 	// hold, when set, receives each accepted request before the gateway
-	// answers; the gateway answers once release is closed.
+	// responds. The gateway responds once release is closed.
 	hold    chan smsRequest
 	release chan struct{}
 	// acceptedByKey counts accepted requests per idempotency key; a
